@@ -1,0 +1,152 @@
+/* decode.h - turn one captured frame into a struct dec_packet.
+ *
+ * The decoder reads only through struct cursor (common/cursor.h). It never
+ * fails fatally: a frame it cannot use is counted under a reason in
+ * struct dec_stats and skipped. Every field below is filled from the packet
+ * or zeroed; nothing points into the frame after dec_decode() returns.
+ */
+#pragma once
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Link types we decode (values are libpcap's DLT_* / LINKTYPE_* numbers). */
+enum {
+	DEC_LINK_NULL = 0,        /* BSD loopback: 4-byte host-order family */
+	DEC_LINK_ETHERNET = 1,
+	DEC_LINK_RAW = 101,       /* LINKTYPE_RAW: raw IPv4/IPv6 */
+	DEC_LINK_LOOP = 108,      /* OpenBSD loopback: network-order family */
+	DEC_LINK_LINUX_SLL = 113,
+	DEC_LINK_IPV4 = 228,
+	DEC_LINK_IPV6 = 229,
+	DEC_LINK_LINUX_SLL2 = 276,
+	DEC_LINK_DLT_RAW12 = 12,  /* DLT_RAW on some platforms */
+	DEC_LINK_DLT_RAW14 = 14,  /* DLT_RAW on OpenBSD */
+};
+
+bool dec_link_supported(int linktype);
+
+enum dec_l3 {
+	DEC_L3_NONE = 0,   /* not IP and not ARP (e.g. LLDP, STP): counted, not an error */
+	DEC_L3_IPV4 = 4,
+	DEC_L3_IPV6 = 6,
+	DEC_L3_ARP = 1,
+};
+
+/* An IP address; IPv4 lives in a[0..3] with a[4..15] zero. */
+struct dec_addr {
+	uint8_t family;   /* 4 or 6; 0 when absent */
+	uint8_t a[16];
+};
+
+#define DEC_TCP_FIN 0x01
+#define DEC_TCP_SYN 0x02
+#define DEC_TCP_RST 0x04
+#define DEC_TCP_PSH 0x08
+#define DEC_TCP_ACK 0x10
+#define DEC_TCP_URG 0x20
+#define DEC_TCP_ECE 0x40
+#define DEC_TCP_CWR 0x80
+
+#define DEC_DNS_NAME_MAX 255
+
+struct dec_dns {
+	bool present;          /* a DNS header (and question, if qdcount > 0) was parsed */
+	bool is_response;      /* QR bit */
+	uint16_t id;
+	uint8_t opcode;
+	uint8_t rcode;
+	uint16_t qdcount, ancount, nscount, arcount;
+	bool has_question;     /* first question parsed */
+	uint16_t qtype, qclass;
+	uint16_t qname_len;    /* length of the dotted name, e.g. "a.bc" = 4 */
+	uint8_t qname_labels;
+	uint8_t longest_label;
+	float label_entropy;   /* Shannon entropy (bits/char) of the name's label characters */
+	char qname[DEC_DNS_NAME_MAX + 1]; /* dotted, NUL-terminated; non-printable bytes as '?' */
+};
+
+struct dec_arp {
+	uint16_t op;           /* 1 request, 2 reply */
+	uint8_t sha[6], spa[4], tha[6], tpa[4];
+};
+
+struct dec_packet {
+	uint64_t ts_us;        /* packet timestamp, microseconds since the epoch */
+	uint32_t caplen, wirelen;
+	int linktype;
+
+	bool has_mac;
+	uint8_t src_mac[6], dst_mac[6];
+	uint16_t vlan;         /* outermost 802.1Q/802.1ad VLAN ID; 0 when untagged */
+
+	uint8_t l3;            /* enum dec_l3 */
+	struct dec_addr src, dst;
+	uint32_t ip_len;       /* IP-layer bytes: IPv4 total length; IPv6 payload length + 40 */
+	uint8_t ttl;           /* IPv4 TTL or IPv6 hop limit */
+	uint8_t ip_proto;      /* transport protocol (after IPv6 extension headers) */
+
+	/* Fragments: is_fragment is set for every fragment; only the first one
+	 * (frag_offset == 0) carries transport headers. */
+	bool is_fragment;
+	bool more_fragments;
+	uint16_t frag_offset;  /* in bytes */
+	uint32_t frag_id;      /* IPv4 identification or IPv6 fragment header id */
+
+	bool has_ports;        /* TCP/UDP ports decoded (sport/dport valid) */
+	uint16_t sport, dport;
+
+	uint8_t tcp_flags;     /* DEC_TCP_* */
+	uint16_t tcp_window;
+	uint8_t tcp_hdr_len;   /* bytes, including options */
+	uint32_t tcp_seq, tcp_ack;
+
+	bool has_icmp;
+	uint8_t icmp_type, icmp_code;
+	uint16_t icmp_id;      /* echo identifier (ICMP/ICMPv6 echo), else 0 */
+
+	uint32_t l4_payload_len; /* transport payload bytes by the IP/transport lengths, not caplen */
+
+	struct dec_arp arp;    /* valid when l3 == DEC_L3_ARP */
+	struct dec_dns dns;    /* valid when dns.present */
+};
+
+/* Why a frame was not usable, or DEC_OK. The names (dec_reason_name) are
+ * stable: they appear in --stats output and as metric labels. */
+enum dec_reason {
+	DEC_OK = 0,
+	DEC_NOT_IP,             /* decoded fine, but not IP/ARP (counted, not an error) */
+	DEC_TRUNC_LINK,         /* frame too short for its link header */
+	DEC_BAD_LINKTYPE,
+	DEC_TRUNC_VLAN,
+	DEC_VLAN_TOO_DEEP,
+	DEC_TRUNC_IPV4,
+	DEC_BAD_IPV4_VERSION,
+	DEC_BAD_IPV4_HDRLEN,
+	DEC_BAD_IPV4_TOTLEN,
+	DEC_TRUNC_IPV6,
+	DEC_BAD_IPV6_VERSION,
+	DEC_TRUNC_IPV6_EXT,
+	DEC_IPV6_EXT_TOO_DEEP,
+	DEC_TRUNC_TCP,
+	DEC_BAD_TCP_HDRLEN,
+	DEC_TRUNC_UDP,
+	DEC_BAD_UDP_LEN,
+	DEC_TRUNC_ICMP,
+	DEC_TRUNC_ARP,
+	DEC_BAD_ARP,
+	DEC_BAD_DNS,            /* DNS on port 53/5353 malformed: packet still used, DNS fields absent */
+	DEC_REASON_MAX
+};
+
+const char *dec_reason_name(enum dec_reason r);
+
+struct dec_stats {
+	uint64_t frames;
+	uint64_t by_reason[DEC_REASON_MAX];
+};
+
+/* Decode one frame. Returns DEC_OK (pkt is an IP or ARP packet ready for the
+ * flow table) or the reason it is not usable; either way the reason is
+ * counted in *stats. DEC_BAD_DNS is counted but the packet is still DEC_OK. */
+enum dec_reason dec_decode(int linktype, const uint8_t *frame, uint32_t caplen, uint32_t wirelen,
+			   uint64_t ts_us, struct dec_packet *pkt, struct dec_stats *stats);
