@@ -1,0 +1,285 @@
+/* incident.c - bounded table of open incidents keyed by (host, role, category). */
+#include "score/incident.h"
+
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Distinct peers and ports are estimated by linear counting over a fixed
+ * bitmap: exact enough for "1 host" vs "254 hosts" and bounded in memory. */
+#define DISTINCT_BITS 4096
+
+struct distinct {
+	uint8_t bits[DISTINCT_BITS / 8];
+	uint32_t set;
+};
+
+struct incident {
+	bool open;
+	struct rec_incident rec;
+	uint64_t last_anomaly_us;
+	uint64_t next_update_at;        /* anomaly count at which UPDATED is sent next */
+	char peer[REC_ADDR_MAX];        /* the first peer, for the summary */
+	uint16_t first_port;
+	struct distinct peers, ports;
+};
+
+struct incident_table {
+	struct incident_options opt;
+	incident_emit_fn emit;
+	void *user;
+	struct incident *slots;
+	size_t nslots;
+	uint64_t opened_by_level[5];
+	uint64_t seq;
+};
+
+static uint64_t hash_str(uint64_t h, const char *s)
+{
+	/* FNV-1a: stable across runs and platforms, so uids are reproducible. */
+	for (; *s; s++) {
+		h ^= (uint8_t)*s;
+		h *= 1099511628211ull;
+	}
+	return h;
+}
+
+static void distinct_add(struct distinct *d, const char *key)
+{
+	uint64_t h = hash_str(1469598103934665603ull, key) % DISTINCT_BITS;
+	uint8_t m = (uint8_t)(1u << (h & 7));
+
+	if (!(d->bits[h >> 3] & m)) {
+		d->bits[h >> 3] |= m;
+		d->set++;
+	}
+}
+
+static uint32_t distinct_estimate(const struct distinct *d)
+{
+	double zero = DISTINCT_BITS - d->set;
+
+	if (d->set == 0)
+		return 0;
+	if (zero < 1)
+		zero = 1;
+	return (uint32_t)lround(-(double)DISTINCT_BITS * log(zero / DISTINCT_BITS));
+}
+
+enum rec_level incident_level_of(const double thresholds[5], double score)
+{
+	for (int l = REC_LEVEL_CRITICAL; l >= REC_LEVEL_LOW; l--)
+		if (score >= thresholds[l])
+			return (enum rec_level)l;
+	return REC_LEVEL_NONE;
+}
+
+/* Floods and reflection come from many (spoofed) sources at one target, so
+ * the incident belongs to the victim; everything else to the initiator. */
+static bool keyed_by_victim(const char *category)
+{
+	return !strcmp(category, "flood");
+}
+
+struct incident_table *incident_table_new(const struct incident_options *opt, incident_emit_fn emit, void *user)
+{
+	struct incident_table *t = calloc(1, sizeof *t);
+
+	if (!t)
+		return NULL;
+	t->opt = *opt;
+	if (t->opt.max_open == 0)
+		t->opt.max_open = 1024;
+	t->nslots = t->opt.max_open;
+	t->slots = calloc(t->nslots, sizeof *t->slots);
+	if (!t->slots) {
+		free(t);
+		return NULL;
+	}
+	t->emit = emit;
+	t->user = user;
+	return t;
+}
+
+void incident_table_free(struct incident_table *t)
+{
+	if (!t)
+		return;
+	free(t->slots);
+	free(t);
+}
+
+static void format_count(char *buf, size_t len, uint64_t n, const char *one, const char *many)
+{
+	snprintf(buf, len, "%llu %s", (unsigned long long)n, n == 1 ? one : many);
+}
+
+static void build_summary(struct incident *inc)
+{
+	struct rec_incident *r = &inc->rec;
+	char flows[48], peers[48], ports[48];
+
+	format_count(flows, sizeof flows, r->anomalies, "anomalous flow", "anomalous flows");
+	format_count(peers, sizeof peers, r->distinct_peers, "host", "hosts");
+	format_count(ports, sizeof ports, r->distinct_ports, "port", "ports");
+	if (!strcmp(r->category, "scan"))
+		snprintf(r->summary, sizeof r->summary, "%s probed %s on %s (e.g. %s) — %s",
+			 r->host, ports, peers, inc->peer, flows);
+	else if (!strcmp(r->category, "sweep"))
+		snprintf(r->summary, sizeof r->summary, "%s swept %s (e.g. %s) on %s — %s",
+			 r->host, peers, inc->peer, ports, flows);
+	else if (!strcmp(r->category, "flood"))
+		snprintf(r->summary, sizeof r->summary, "%s was flooded from %s on %s — %s",
+			 r->host, peers, ports, flows);
+	else if (!strcmp(r->category, "brute_force"))
+		snprintf(r->summary, sizeof r->summary,
+			 "%s made repeated short connections to %s port %u (%s) — likely password guessing",
+			 r->host, inc->peer, inc->first_port, flows);
+	else if (!strcmp(r->category, "dns_tunnel"))
+		snprintf(r->summary, sizeof r->summary,
+			 "%s sent unusual DNS queries to %s (%s) — possible DNS tunnelling", r->host, inc->peer, flows);
+	else if (!strcmp(r->category, "exfiltration"))
+		snprintf(r->summary, sizeof r->summary, "%s sent unusually much data to %s (%s)",
+			 r->host, inc->peer, flows);
+	else if (!strcmp(r->category, "beaconing"))
+		snprintf(r->summary, sizeof r->summary, "%s keeps contacting %s at a regular rhythm (%s)",
+			 r->host, inc->peer, flows);
+	else
+		snprintf(r->summary, sizeof r->summary, "%s: unusual traffic with %s on %s (%s)", r->host,
+			 peers, ports, flows);
+}
+
+static void emit(struct incident_table *t, struct incident *inc, enum rec_incident_event ev)
+{
+	inc->rec.event = (uint8_t)ev;
+	inc->rec.distinct_peers = distinct_estimate(&inc->peers);
+	inc->rec.distinct_ports = distinct_estimate(&inc->ports);
+	build_summary(inc);
+	if (t->emit)
+		t->emit(&inc->rec, t->user);
+}
+
+static void close_incident(struct incident_table *t, struct incident *inc)
+{
+	emit(t, inc, REC_INCIDENT_CLOSED);
+	inc->open = false;
+}
+
+void incident_table_tick(struct incident_table *t, uint64_t now_us)
+{
+	for (size_t i = 0; i < t->nslots; i++) {
+		struct incident *inc = &t->slots[i];
+		if (inc->open && now_us > inc->last_anomaly_us + t->opt.window_us)
+			close_incident(t, inc);
+	}
+}
+
+void incident_table_close_all(struct incident_table *t)
+{
+	for (size_t i = 0; i < t->nslots; i++)
+		if (t->slots[i].open)
+			close_incident(t, &t->slots[i]);
+}
+
+void incident_table_counts(const struct incident_table *t, uint64_t ret_by_level[5])
+{
+	memcpy(ret_by_level, t->opened_by_level, sizeof t->opened_by_level);
+}
+
+static struct incident *find(struct incident_table *t, const char *host, const char *category)
+{
+	for (size_t i = 0; i < t->nslots; i++) {
+		struct incident *inc = &t->slots[i];
+		if (inc->open && !strcmp(inc->rec.host, host) && !strcmp(inc->rec.category, category))
+			return inc;
+	}
+	return NULL;
+}
+
+/* A free slot, or the stalest open incident closed to make room. */
+static struct incident *take_slot(struct incident_table *t)
+{
+	struct incident *stalest = NULL;
+
+	for (size_t i = 0; i < t->nslots; i++) {
+		struct incident *inc = &t->slots[i];
+		if (!inc->open)
+			return inc;
+		if (!stalest || inc->last_anomaly_us < stalest->last_anomaly_us)
+			stalest = inc;
+	}
+	close_incident(t, stalest);
+	return stalest;
+}
+
+static double incident_score(const struct incident *inc)
+{
+	/* The strongest flow sets the base; every doubling of the number of
+	 * anomalous flows adds 3 points, so 1000 scan probes at 70 reach ~100
+	 * while a lone flow stays at its own score. */
+	double s = inc->rec.max_anomaly_score + 3.0 * log2((double)inc->rec.anomalies);
+	return s > 100.0 ? 100.0 : s;
+}
+
+void incident_table_add(struct incident_table *t, struct rec_anomaly *a)
+{
+	bool victim = keyed_by_victim(a->category);
+	const char *host = victim ? a->dst : a->src;
+	const char *peer = victim ? a->src : a->dst;
+	struct incident *inc;
+	char port[8];
+	bool is_new = false;
+	uint8_t old_level;
+
+	incident_table_tick(t, a->last_ts_us);
+	inc = find(t, host, a->category);
+	if (!inc) {
+		inc = take_slot(t);
+		memset(inc, 0, sizeof *inc);
+		inc->open = true;
+		snprintf(inc->rec.host, sizeof inc->rec.host, "%s", host);
+		snprintf(inc->rec.role, sizeof inc->rec.role, "%s", victim ? "victim" : "attacker");
+		snprintf(inc->rec.category, sizeof inc->rec.category, "%s", a->category);
+		snprintf(inc->peer, sizeof inc->peer, "%s", peer);
+		inc->first_port = a->dport;
+		inc->rec.first_ts_us = a->first_ts_us;
+		uint64_t h = hash_str(hash_str(1469598103934665603ull, host), a->category);
+		h ^= a->first_ts_us * 0x9e3779b97f4a7c15ull;
+		snprintf(inc->rec.uid, sizeof inc->rec.uid, "inc-%016llx", (unsigned long long)h);
+		inc->next_update_at = 2;
+		is_new = true;
+	}
+	old_level = inc->rec.level;
+	inc->rec.anomalies++;
+	if (a->score > inc->rec.max_anomaly_score)
+		inc->rec.max_anomaly_score = a->score;
+	if (a->first_ts_us < inc->rec.first_ts_us)
+		inc->rec.first_ts_us = a->first_ts_us;
+	if (a->last_ts_us > inc->rec.last_ts_us)
+		inc->rec.last_ts_us = a->last_ts_us;
+	inc->last_anomaly_us = inc->rec.last_ts_us;
+	distinct_add(&inc->peers, peer);
+	snprintf(port, sizeof port, "%u", a->dport);
+	distinct_add(&inc->ports, port);
+	inc->rec.score = incident_score(inc);
+	inc->rec.level = (uint8_t)incident_level_of(t->opt.level_thresholds, inc->rec.score);
+	/* The explanation of the strongest flow speaks for the incident. */
+	if (a->score >= inc->rec.max_anomaly_score)
+		snprintf(inc->rec.explanation, sizeof inc->rec.explanation, "%s", a->explanation);
+	snprintf(a->incident_uid, sizeof a->incident_uid, "%s", inc->rec.uid);
+
+	if (is_new) {
+		t->opened_by_level[inc->rec.level]++;
+		emit(t, inc, REC_INCIDENT_OPENED);
+	} else if (inc->rec.level > old_level || inc->rec.anomalies >= inc->next_update_at) {
+		if (inc->rec.level > old_level) {
+			t->opened_by_level[old_level]--;
+			t->opened_by_level[inc->rec.level]++;
+		}
+		while (inc->next_update_at <= inc->rec.anomalies)
+			inc->next_update_at *= 2;
+		emit(t, inc, REC_INCIDENT_UPDATED);
+	}
+}

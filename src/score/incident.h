@@ -1,0 +1,48 @@
+/* incident.h - roll anomalous flows up into incidents.
+ *
+ * A port scan is a thousand anomalous flows but one thing that happened, so
+ * people (and alerts) see incidents, not flows. Anomalies that share a host
+ * and a category within a time window join one incident: the host is the
+ * flow's initiator ("attacker"), except for floods and reflection attacks,
+ * whose initiators are many (often spoofed) sources, where it is the
+ * responder ("victim"). The table is bounded; time is packet time.
+ */
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sink/records.h"
+
+struct incident_table;
+
+struct incident_options {
+	uint64_t window_us;        /* an incident closes after this much quiet */
+	size_t max_open;           /* open incidents kept; the stalest closes first when full */
+	double level_thresholds[5];/* score at which each rec_level starts (index 1..4 used) */
+};
+
+typedef void (*incident_emit_fn)(const struct rec_incident *inc, void *user);
+
+/* Create a table; events go to emit(). Returns NULL when out of memory. */
+struct incident_table *incident_table_new(const struct incident_options *opt, incident_emit_fn emit, void *user);
+
+/* Add one anomaly (level >= LOW). Writes the incident's uid into
+ * a->incident_uid, emits OPENED for a new incident and UPDATED when its level
+ * rises or its anomaly count reaches a power of two (so a scan of 1000 ports
+ * gives about ten updates, not a thousand). Closes incidents that have been
+ * quiet for the window as of a->last_ts_us first. */
+void incident_table_add(struct incident_table *t, struct rec_anomaly *a);
+
+/* Close every incident quiet since before now_us - window (packet time). */
+void incident_table_tick(struct incident_table *t, uint64_t now_us);
+
+/* Close every open incident (end of input, shutdown). */
+void incident_table_close_all(struct incident_table *t);
+
+/* Counters: incidents opened so far, by level reached (index = rec_level). */
+void incident_table_counts(const struct incident_table *t, uint64_t ret_by_level[5]);
+
+/* Level of a score under the thresholds. */
+enum rec_level incident_level_of(const double thresholds[5], double score);
+
+void incident_table_free(struct incident_table *t);
