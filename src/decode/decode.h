@@ -47,6 +47,40 @@ struct dec_addr {
 #define DEC_TCP_ECE 0x40
 #define DEC_TCP_CWR 0x80
 
+/* IPv4 options (RFC 791, RFC 2113); source routes and record route are rare
+ * on a home network and worth a feature. BAD: the option list is malformed
+ * (the packet is still decoded, options are not trusted). */
+#define DEC_IPOPT_RR       0x01
+#define DEC_IPOPT_SRCROUTE 0x02 /* LSRR or SSRR */
+#define DEC_IPOPT_TS       0x04
+#define DEC_IPOPT_RA       0x08 /* router alert */
+#define DEC_IPOPT_OTHER    0x10
+#define DEC_IPOPT_BAD      0x80
+
+/* IPv6 extension headers (RFC 8200 section 4, RFC 4302 AH, RFC 4303 ESP). */
+#define DEC_IP6EXT_HBH     0x01
+#define DEC_IP6EXT_ROUTING 0x02
+#define DEC_IP6EXT_FRAG    0x04
+#define DEC_IP6EXT_DSTOPTS 0x08
+#define DEC_IP6EXT_AH      0x10
+#define DEC_IP6EXT_ESP     0x20 /* the chain ends here: the rest is encrypted */
+#define DEC_IP6EXT_OTHER   0x40 /* mobility, HIP, shim6 */
+
+/* More extension headers than this is DEC_IPV6_EXT_TOO_DEEP: real stacks
+ * send at most a handful, long chains are an evasion or DoS trick. */
+#define DEC_IPV6_EXT_MAX 8
+/* More VLAN tags than this is DEC_VLAN_TOO_DEEP (QinQ is 2). */
+#define DEC_VLAN_MAX 4
+
+/* TCP options (RFC 9293, RFC 7323, RFC 2018). BAD: malformed option list. */
+#define DEC_TCPOPT_MSS    0x01
+#define DEC_TCPOPT_WSCALE 0x02
+#define DEC_TCPOPT_SACKOK 0x04
+#define DEC_TCPOPT_SACK   0x08
+#define DEC_TCPOPT_TS     0x10
+#define DEC_TCPOPT_OTHER  0x20
+#define DEC_TCPOPT_BAD    0x80
+
 #define DEC_DNS_NAME_MAX 255
 
 struct dec_dns {
@@ -78,12 +112,19 @@ struct dec_packet {
 	bool has_mac;
 	uint8_t src_mac[6], dst_mac[6];
 	uint16_t vlan;         /* outermost 802.1Q/802.1ad VLAN ID; 0 when untagged */
+	uint8_t vlan_count;    /* VLAN tags seen (0 untagged, 2 for QinQ) */
 
 	uint8_t l3;            /* enum dec_l3 */
 	struct dec_addr src, dst;
 	uint32_t ip_len;       /* IP-layer bytes: IPv4 total length; IPv6 payload length + 40 */
 	uint8_t ttl;           /* IPv4 TTL or IPv6 hop limit */
 	uint8_t ip_proto;      /* transport protocol (after IPv6 extension headers) */
+	uint8_t ip_tos;        /* IPv4 TOS / IPv6 traffic class (DSCP and ECN bits) */
+	bool ip_df;            /* IPv4 Don't Fragment */
+	uint16_t ip_hdr_len;   /* IPv4 header with options; IPv6 40 + extension headers walked */
+	uint8_t ip_opts;       /* DEC_IPOPT_* seen in the IPv4 options */
+	uint8_t ip6_exts;      /* DEC_IP6EXT_* headers seen in the IPv6 chain */
+	uint8_t ip6_ext_count; /* IPv6 extension headers walked (at most DEC_IPV6_EXT_MAX) */
 
 	/* Fragments: is_fragment is set for every fragment; only the first one
 	 * (frag_offset == 0) carries transport headers. */
@@ -99,6 +140,9 @@ struct dec_packet {
 	uint16_t tcp_window;
 	uint8_t tcp_hdr_len;   /* bytes, including options */
 	uint32_t tcp_seq, tcp_ack;
+	uint8_t tcp_opts;      /* DEC_TCPOPT_* seen */
+	uint8_t tcp_wscale;    /* window scale shift when DEC_TCPOPT_WSCALE */
+	uint16_t tcp_mss;      /* when DEC_TCPOPT_MSS */
 
 	bool has_icmp;
 	uint8_t icmp_type, icmp_code;
@@ -135,6 +179,9 @@ enum dec_reason {
 	DEC_TRUNC_ARP,
 	DEC_BAD_ARP,
 	DEC_BAD_DNS,            /* DNS on port 53/5353 malformed: packet still used, DNS fields absent */
+	DEC_TRUNC_DNS,          /* DNS cut by snaplen before the question ended: packet still used */
+	DEC_BAD_IPV6_EXT,       /* extension header runs past the IPv6 payload length */
+	DEC_BAD_ICMP,           /* IP payload shorter than the 8-byte ICMP header */
 	DEC_REASON_MAX
 };
 
