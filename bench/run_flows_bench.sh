@@ -1,0 +1,116 @@
+#!/bin/bash
+# run_flows_bench.sh - flow-meter benchmark: `nad flows` beside a bare libpcap
+# loop over the same generated capture, in the same run, pinned to one core.
+#
+# usage: bench/run_flows_bench.sh [-b BUILD_DIR] [-d WORK_DIR] [-n PACKETS]
+#                                 [-c CONCURRENT] [-s SEED] [-k REPEATS] [-p CPU]
+#
+#   BUILD_DIR   where nad and bench/bench_flows_{gen,bare} were built (default: build)
+#   WORK_DIR    where the capture is written and kept for reuse (default: /tmp/nad-bench)
+#   PACKETS     packets in the capture (default 2000000)
+#   CONCURRENT  flows open at the same time (default 100000)
+#   REPEATS     runs of each program; the median is reported (default 3)
+#   CPU         the core both programs are pinned to with taskset (default 1)
+#
+# Prints, for each program: packets, wall seconds, packets/s, ns/packet, CPU
+# seconds and peak RSS (from /usr/bin/time -v, i.e. the kernel's maxrss), then
+# the rate ratio and whether the targets hold: nad flows >= 1/3 of the bare
+# loop's packet rate, and <= 64 MB peak RSS. Exit status 0 when both hold,
+# 1 when a target is missed, 2 on a setup error.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+build="$here/../build"
+work=/tmp/nad-bench
+npackets=2000000
+nconc=100000
+seed=1
+repeats=3
+cpu=1
+
+while getopts "b:d:n:c:s:k:p:h" opt; do
+	case $opt in
+	b) build=$OPTARG ;;
+	d) work=$OPTARG ;;
+	n) npackets=$OPTARG ;;
+	c) nconc=$OPTARG ;;
+	s) seed=$OPTARG ;;
+	k) repeats=$OPTARG ;;
+	p) cpu=$OPTARG ;;
+	*) sed -n '2,20p' "$0" >&2; exit 2 ;;
+	esac
+done
+
+nad="$build/nad"
+gen="$build/bench/bench_flows_gen"
+bare="$build/bench/bench_flows_bare"
+for b in "$nad" "$gen" "$bare"; do
+	if [ ! -x "$b" ]; then
+		echo "run_flows_bench: '$b' is missing: build first (cmake -S . -B build && cmake --build build)" >&2
+		exit 2
+	fi
+done
+if [ ! -x /usr/bin/time ]; then
+	echo "run_flows_bench: /usr/bin/time is missing (apt-get install time)" >&2
+	exit 2
+fi
+
+mkdir -p "$work"
+pcap="$work/flows-n$npackets-c$nconc-s$seed.pcap"
+if [ ! -s "$pcap" ]; then
+	echo "== generating $pcap"
+	"$gen" -o "$pcap.tmp" -n "$npackets" -c "$nconc" -s "$seed"
+	mv "$pcap.tmp" "$pcap"
+fi
+# Both programs read from the page cache, not the disk.
+cat "$pcap" >/dev/null
+
+# run LABEL CMD...: one timed, pinned run; appends "seconds cpu_seconds maxrss_kb" to $work/LABEL.runs
+run() {
+	local label=$1
+	shift
+	local t0 t1 tv="$work/$label.time"
+	t0=$(date +%s%N)
+	if ! /usr/bin/time -v -o "$tv" taskset -c "$cpu" "$@" >"$work/$label.out" 2>"$work/$label.err"; then
+		echo "run_flows_bench: $label failed:" >&2
+		tail -5 "$work/$label.err" >&2
+		exit 2
+	fi
+	t1=$(date +%s%N)
+	awk -v ns=$((t1 - t0)) '
+		/User time/ { u = $NF } /System time/ { s = $NF } /Maximum resident/ { m = $NF }
+		END { printf "%.6f %.3f %d\n", ns / 1e9, u + s, m }' "$tv" >>"$work/$label.runs"
+}
+
+rm -f "$work/bare.runs" "$work/nad.runs"
+for _ in $(seq "$repeats"); do
+	run bare "$bare" "$pcap"
+	run nad "$nad" flows -r "$pcap" -o /dev/null --stats
+done
+
+packets=$(sed -n 's/.*packets=\([0-9]*\).*/\1/p' "$work/bare.out")
+
+# median LABEL: "seconds cpu maxrss" of the run with the median wall time
+median() { sort -n "$work/$1.runs" | awk -v k="$repeats" 'NR == int((k + 1) / 2)'; }
+
+read -r bs bc bm <<<"$(median bare)"
+read -r ns nc nm <<<"$(median nad)"
+
+echo "== flow-meter benchmark $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(uname -m), $(nproc) cores, pinned to CPU $cpu"
+echo "capture: $pcap ($packets packets, $nconc concurrent flows, seed $seed), median of $repeats runs"
+awk -v p="$packets" -v bs="$bs" -v bc="$bc" -v bm="$bm" -v ns="$ns" -v nc="$nc" -v nm="$nm" '
+	function row(name, s, c, m) {
+		printf "%-18s %10d %9.3f %12.0f %10.1f %9.3f %10.1f\n", name, p, s, p / s, s * 1e9 / p, c, m / 1024
+	}
+	BEGIN {
+		printf "%-18s %10s %9s %12s %10s %9s %10s\n", "program", "packets", "wall_s", "packets/s", "ns/packet", "cpu_s", "peak_MB"
+		row("bare pcap_next_ex", bs, bc, bm)
+		row("nad flows", ns, nc, nm)
+		ratio = bs / ns
+		printf "rate ratio nad/bare: %.3f (target >= 0.333): %s\n", ratio, ratio >= 1 / 3 ? "PASS" : "FAIL"
+		printf "nad flows peak RSS: %.1f MB (target <= 64 MB): %s\n", nm / 1024, nm <= 65536 ? "PASS" : "FAIL"
+		exit !(ratio >= 1 / 3 && nm <= 65536)
+	}' && ok=0 || ok=1
+echo "nad flows --stats (last run):"
+sed 's/^/  /' "$work/nad.err"
+exit $ok

@@ -1,0 +1,302 @@
+#!/usr/bin/python3
+"""crosscheck_tshark.py - check `nad flows` against tshark on real captures.
+
+usage: crosscheck_tshark.py --nad NAD [--tshark TSHARK] [--jobs N] [-v] PCAP_OR_DIR...
+
+For every capture file (a directory is searched for *.pcap, *.pcapng, *.cap)
+it checks two things and prints one table row per file:
+
+1. Protocol totals. The packets in nad's TCP, UDP, ICMP and ICMPv6 flows
+   (sum of packets_fwd + packets_bwd over the flows whose proto is 6, 17, 1
+   and 58) equal what tshark counts for those protocols under this rule:
+
+   - tshark runs with reassembly off (-o ip.defragment:FALSE
+     -o ipv6.defragment:FALSE -o tcp.desegment_tcp_streams:FALSE), so every
+     frame is dissected on its own and counted exactly once.
+   - A packet's protocol is the transport of its OUTERMOST IP header: in
+     tshark's frame.protocols, the first layer after the first ip/ipv6
+     layer, skipping the IPv6 extension headers (hop-by-hop, routing,
+     fragment, destination options, AH). So
+       * an ICMP or ICMPv6 error that quotes a TCP/UDP header
+         ("ip:icmp:ip:udp") counts as ICMP, not as UDP (nad puts the
+         error in an ICMP flow; it is not a packet of the quoted flow);
+       * a tunnelled packet ("ip:gre:ip:udp", IP-in-IP, 6in4) counts as
+         neither: nad meters the outer header, whose protocol is GRE/IP.
+   - IP fragments: the first fragment (offset 0) shows its transport header
+     and counts under it. A later fragment (offset > 0) has no transport
+     header ("ip:data"); it counts under the protocol of its IP header
+     (ip.proto, or the IPv6 fragment header's next header), because nad's
+     flow stage attributes later fragments to the flow of their first
+     fragment by (src, dst, protocol, fragment id).
+   - A frame tshark does not dissect down to a transport header (cut by
+     snaplen before it) is not counted; nad skips it too (decode reason
+     truncated-*).
+
+2. TCP flows. For every TCP 4-tuple, nad's packets (summed over all its
+   flows with that 4-tuple and any VLAN, both directions: nad splits a
+   4-tuple into several flows on FIN/RST, timeouts and port reuse, while
+   `tshark -q -z conv,tcp` has one row per conversation) equal the frames of
+   `tshark -q -z conv,tcp` for that 4-tuple. conv,tcp does not count TCP
+   headers quoted inside ICMP errors (rule 1 agrees) nor later fragments
+   (they have no ports); later TCP fragments are added to the 4-tuple of
+   their first fragment before comparing, as nad does.
+   The script also checks that its own per-packet reading of tshark agrees
+   with conv,tcp, so the rule above is tested against tshark itself.
+
+Exit status: 0 all files agree, 1 a mismatch or a failed run (each named by
+file and flow), 77 (ctest "skipped") when tshark is not installed.
+"""
+
+import argparse
+import concurrent.futures
+import csv
+import ipaddress
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections import Counter
+
+TSHARK_PREFS = [
+    "-o", "ip.defragment:FALSE",
+    "-o", "ipv6.defragment:FALSE",
+    "-o", "tcp.desegment_tcp_streams:FALSE",
+    "-o", "ip.check_checksum:FALSE",
+]
+IPV6_EXT = {"ipv6.hopopts", "ipv6.routing", "ipv6.fraghdr", "ipv6.dstopts", "ah"}
+CLASSES = ("tcp", "udp", "icmp", "icmp6")
+PROTO_CLASS = {6: "tcp", 17: "udp", 1: "icmp", 58: "icmp6"}
+PROTO_NAMES = {"tcp": 6, "udp": 17, "icmp": 1, "icmpv6": 58, "ipv6-icmp": 58, "icmp6": 58}
+MAX_FLOW_LINES = 10
+
+
+def norm_addr(text):
+    try:
+        return ipaddress.ip_address(text).compressed
+    except ValueError:
+        return text
+
+
+def conv_key(a, ap, b, bp):
+    """Direction-free key of a TCP 4-tuple."""
+    x, y = (norm_addr(a), int(ap)), (norm_addr(b), int(bp))
+    return (x, y) if x <= y else (y, x)
+
+
+def key_text(k):
+    def ep(e):
+        return f"[{e[0]}]:{e[1]}" if ":" in e[0] else f"{e[0]}:{e[1]}"
+    return f"{ep(k[0])} <-> {ep(k[1])}"
+
+
+def first(field):
+    return field.split(",")[0] if field else ""
+
+
+def tshark_packets(tshark, path):
+    """Per-class totals, per-4-tuple TCP counts (with and without later
+    fragments) from one tshark pass over the file."""
+    fields = ["frame.protocols", "ip.proto", "ip.src", "ip.dst", "ip.id", "ip.frag_offset",
+              "ipv6.src", "ipv6.dst", "ipv6.fraghdr.nxt", "ipv6.fraghdr.offset",
+              "ipv6.fraghdr.ident", "tcp.srcport", "tcp.dstport"]
+    cmd = [tshark, "-n", "-r", path] + TSHARK_PREFS + ["-T", "fields", "-E", "separator=/t",
+                                                        "-E", "occurrence=f"]
+    for f in fields:
+        cmd += ["-e", f]
+    out = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         timeout=600)
+    if out.returncode != 0:
+        raise RuntimeError(f"tshark failed on '{path}': {out.stderr.strip()[:300]}")
+    totals = Counter()
+    conv = Counter()           # what conv,tcp should show: no later fragments
+    later_frags = []           # (src, dst, id) of later TCP fragments
+    first_frag = {}            # (src, dst, id) -> 4-tuple key of a first TCP fragment
+    for line in out.stdout.splitlines():
+        col = line.split("\t")
+        col += [""] * (len(fields) - len(col))
+        (protos, ip_proto, ip_src, ip_dst, ip_id, ip_off, v6_src, v6_dst, fh_nxt, fh_off,
+         fh_id, sport, dport) = col
+        toks = protos.split(":")
+        i = next((n for n, t in enumerate(toks) if t in ("ip", "ipv6")), None)
+        if i is None:
+            continue
+        v6 = toks[i] == "ipv6"
+        j = i + 1
+        while v6 and j < len(toks) and toks[j] in IPV6_EXT:
+            j += 1
+        layer = toks[j] if j < len(toks) else ""
+        if v6:
+            src, dst = first(v6_src), first(v6_dst)
+            later = "ipv6.fraghdr" in toks[i:j] and first(fh_off) not in ("", "0")
+            proto, fid = first(fh_nxt), first(fh_id)
+        else:
+            src, dst = first(ip_src), first(ip_dst)
+            later = first(ip_off) not in ("", "0")
+            proto, fid = first(ip_proto), first(ip_id)
+        if later:
+            cls = PROTO_CLASS.get(int(proto, 0)) if proto else None
+            if cls == "tcp":
+                later_frags.append((norm_addr(src), norm_addr(dst), fid))
+        else:
+            cls = {"tcp": "tcp", "udp": "udp", "icmp": "icmp", "icmpv6": "icmp6"}.get(layer)
+        if not cls:
+            continue
+        totals[cls] += 1
+        if cls == "tcp" and not later and sport and dport:
+            k = conv_key(src, first(sport), dst, first(dport))
+            conv[k] += 1
+            first_frag[(norm_addr(src), norm_addr(dst), fid)] = k
+    flows = Counter(conv)
+    unmatched_frags = 0
+    for f in later_frags:
+        if f in first_frag:
+            flows[first_frag[f]] += 1
+        else:
+            unmatched_frags += 1
+    return totals, conv, flows, unmatched_frags
+
+
+CONV_RE = re.compile(r"^(\S+):(\d+)\s+<->\s+(\S+):(\d+)\s+([\d,]+)\s+[\d,.]+\s+\S+\s+"
+                     r"([\d,]+)\s+[\d,.]+\s+\S+\s+([\d,]+)\s")
+
+
+def tshark_conv(tshark, path):
+    cmd = [tshark, "-n", "-r", path] + TSHARK_PREFS + ["-q", "-z", "conv,tcp"]
+    out = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         timeout=600)
+    if out.returncode != 0:
+        raise RuntimeError(f"tshark conv,tcp failed on '{path}': {out.stderr.strip()[:300]}")
+    conv = Counter()
+    for line in out.stdout.splitlines():
+        m = CONV_RE.match(line)
+        if m:
+            conv[conv_key(m[1], m[2], m[3], m[4])] += int(m[7].replace(",", ""))
+    return conv
+
+
+def nad_flows(nad, path, tmpdir):
+    """Run nad flows; return (rc, stderr, per-class totals, per-4-tuple TCP counts, nflows)."""
+    out_csv = os.path.join(tmpdir, "flows.csv")
+    r = subprocess.run([nad, "flows", "-r", path, "--format", "csv", "-o", out_csv, "--stats"],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=600)
+    totals, tcp, nflows = Counter(), Counter(), 0
+    if r.returncode == 0:
+        with open(out_csv, newline="") as fp:
+            for row in csv.DictReader(fp):
+                nflows += 1
+                p = row["proto"].strip().lower()
+                proto = int(p) if p.isdigit() else PROTO_NAMES.get(p, -1)
+                cls = PROTO_CLASS.get(proto)
+                pk = int(row["packets_fwd"]) + int(row["packets_bwd"])
+                if cls:
+                    totals[cls] += pk
+                if proto == 6:
+                    tcp[conv_key(row["src_addr"], row["src_port"], row["dst_addr"],
+                                 row["dst_port"])] += pk
+    return r.returncode, r.stderr, totals, tcp, nflows
+
+
+def check_file(args, path, label):
+    res = {"file": label, "fail": [], "note": []}
+    with tempfile.TemporaryDirectory(prefix="nad-xc-") as tmp:
+        try:
+            t_tot, t_conv, t_flows, unmatched = tshark_packets(args.tshark, path)
+            conv = tshark_conv(args.tshark, path)
+            rc, err, n_tot, n_tcp, nflows = nad_flows(args.nad, path, tmp)
+        except (RuntimeError, subprocess.TimeoutExpired, OSError, KeyError, ValueError) as e:
+            res["fail"].append(f"{label}: {e}")
+            res.update(t_tot=Counter(), n_tot=Counter(), convs=0, bad=0, nflows=0)
+            return res
+    res.update(t_tot=t_tot, n_tot=n_tot, convs=len(conv), nflows=nflows, bad=0)
+    if unmatched:
+        res["note"].append(f"{label}: {unmatched} later TCP fragments without a first fragment")
+    # the rule's own reading of tshark must agree with conv,tcp
+    for k in sorted(set(conv) | set(t_conv)):
+        if conv[k] != t_conv[k]:
+            res["fail"].append(f"{label}: tshark rule vs conv,tcp disagree on {key_text(k)}: "
+                               f"per-packet {t_conv[k]}, conv,tcp {conv[k]} (fix this script)")
+    if rc != 0:
+        res["fail"].append(f"{label}: nad flows exited {rc}: {err.strip()[-400:]}")
+        return res
+    for c in CLASSES:
+        if n_tot[c] != t_tot[c]:
+            res["fail"].append(f"{label}: {c} packets: nad {n_tot[c]}, tshark {t_tot[c]} "
+                               f"(diff {n_tot[c] - t_tot[c]:+d})")
+    lines = 0
+    for k in sorted(set(t_flows) | set(n_tcp)):
+        if t_flows[k] != n_tcp[k]:
+            res["bad"] += 1
+            if lines < MAX_FLOW_LINES or args.verbose:
+                res["fail"].append(f"{label}: tcp flow {key_text(k)}: nad {n_tcp[k]} packets, "
+                                   f"tshark conv,tcp {t_flows[k]}")
+                lines += 1
+    if res["bad"] > lines:
+        res["fail"].append(f"{label}: ... {res['bad'] - lines} more tcp flows differ (-v lists all)")
+    if res["fail"] and args.verbose:
+        res["note"].append(f"{label}: nad --stats:\n{err.rstrip()}")
+    return res
+
+
+def collect(paths):
+    files = []
+    for p in paths:
+        if os.path.isdir(p):
+            for root, _, names in os.walk(p):
+                for n in names:
+                    if n.endswith((".pcap", ".pcapng", ".cap")):
+                        full = os.path.join(root, n)
+                        files.append((full, os.path.relpath(full, p)))
+        else:
+            files.append((p, os.path.basename(p)))
+    return sorted(files, key=lambda f: f[1])
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--nad", required=True, help="the nad binary to test")
+    ap.add_argument("--tshark", default="tshark")
+    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("-v", "--verbose", action="store_true", help="list every differing flow")
+    ap.add_argument("paths", nargs="+", help="capture files or directories")
+    args = ap.parse_args()
+
+    if not shutil.which(args.tshark):
+        print(f"crosscheck: '{args.tshark}' not found: skipped (apt-get install tshark)")
+        return 77
+    if not os.access(args.nad, os.X_OK):
+        print(f"crosscheck: nad binary '{args.nad}' is not executable")
+        return 1
+    files = collect(args.paths)
+    if not files:
+        print(f"crosscheck: no capture files under {' '.join(args.paths)}")
+        return 1
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as ex:
+        results = list(ex.map(lambda f: check_file(args, f[0], f[1]), files))
+
+    hdr = (f"{'file':46} {'tshark tcp/udp/icmp/icmp6':>27} {'nad tcp/udp/icmp/icmp6':>27} "
+           f"{'conv':>5} {'bad':>4} {'flows':>6}  result")
+    print(hdr)
+    print("-" * len(hdr))
+    failed = 0
+    for r in results:
+        t = "/".join(str(r["t_tot"][c]) for c in CLASSES)
+        n = "/".join(str(r["n_tot"][c]) for c in CLASSES)
+        ok = not r["fail"]
+        failed += not ok
+        print(f"{r['file'][:46]:46} {t:>27} {n:>27} {r['convs']:>5} {r['bad']:>4} "
+              f"{r['nflows']:>6}  {'ok' if ok else 'FAIL'}")
+    print(f"{len(results) - failed}/{len(results)} files agree "
+          f"(conv = tshark TCP conversations, bad = TCP 4-tuples whose packet counts differ)")
+    for r in results:
+        for line in r["fail"]:
+            print("FAIL " + line)
+        for line in r["note"]:
+            print("note " + line)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
