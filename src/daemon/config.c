@@ -63,7 +63,7 @@ void cfg_init(struct nad_config *cfg)
 	snprintf(cfg->output.database_path, sizeof cfg->output.database_path,
 		 "/var/lib/nad/nad.db");
 	cfg->output.retention_us = 30 * 86400 * US_PER_S;
-	cfg->output.queue_size = 4096;
+	cfg->output.queue_size = 1024;
 
 	snprintf(cfg->metrics.listen, sizeof cfg->metrics.listen, "%s", CFG_DEFAULT_LISTEN);
 
