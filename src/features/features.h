@@ -10,6 +10,7 @@
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 /* How `nad train` should bring a feature to a common scale before
  * normalising: counts, byte totals, rates and durations are heavy-tailed
@@ -37,3 +38,91 @@ int feat_index(const char *name);
  * i-th of them (the model's input order). */
 size_t feat_model_count(void);
 int feat_model_index(size_t i);
+
+/* Registry indices. registry.c fills feat_registry[] with designated
+ * initialisers on these, so an id and its row can never drift apart, and
+ * code that computes a feature names it by id rather than by position. */
+enum feat_id {
+	/* the 17 core per-flow features */
+	FEAT_DURATION,
+	FEAT_PACKETS_FWD,
+	FEAT_PACKETS_BWD,
+	FEAT_BYTES_FWD,
+	FEAT_BYTES_BWD,
+	FEAT_PKT_LEN_MEAN_FWD,
+	FEAT_PKT_LEN_MEAN_BWD,
+	FEAT_PKT_LEN_STD,
+	FEAT_IAT_MEAN,
+	FEAT_IAT_STD,
+	FEAT_SYN_COUNT,
+	FEAT_FIN_COUNT,
+	FEAT_RST_COUNT,
+	FEAT_PSH_COUNT,
+	FEAT_ACK_COUNT,
+	FEAT_BYTES_PER_S,
+	FEAT_PACKETS_PER_S,
+	/* per-direction size and timing */
+	FEAT_PKT_LEN_MIN_FWD,
+	FEAT_PKT_LEN_MAX_FWD,
+	FEAT_PKT_LEN_STD_FWD,
+	FEAT_PKT_LEN_MIN_BWD,
+	FEAT_PKT_LEN_MAX_BWD,
+	FEAT_PKT_LEN_STD_BWD,
+	FEAT_IAT_MEAN_FWD,
+	FEAT_IAT_STD_FWD,
+	FEAT_IAT_MIN_FWD,
+	FEAT_IAT_MAX_FWD,
+	FEAT_IAT_MEAN_BWD,
+	FEAT_IAT_STD_BWD,
+	FEAT_IAT_MIN_BWD,
+	FEAT_IAT_MAX_BWD,
+	FEAT_PAYLOAD_BYTES_FWD,
+	FEAT_PAYLOAD_BYTES_BWD,
+	/* TCP handshake */
+	FEAT_TCP_SYNACK_RTT,
+	FEAT_TCP_ACK_RTT,
+	FEAT_TCP_INIT_WIN_FWD,
+	FEAT_TCP_INIT_WIN_BWD,
+	/* the first packets, signed: + from the initiator, - from the responder */
+	FEAT_FIRST_LEN_1,
+	FEAT_FIRST_LEN_2,
+	FEAT_FIRST_LEN_3,
+	FEAT_FIRST_LEN_4,
+	/* DNS */
+	FEAT_DNS_QUERY_LEN,
+	FEAT_DNS_LABELS,
+	FEAT_DNS_LONGEST_LABEL,
+	FEAT_DNS_LABEL_ENTROPY,
+	FEAT_DNS_QTYPE,
+	FEAT_DNS_RCODE,
+	FEAT_DNS_ANSWERS,
+	/* protocol, ports and addresses */
+	FEAT_PROTO,
+	FEAT_PROTO_TCP,
+	FEAT_PROTO_UDP,
+	FEAT_PROTO_ICMP,
+	FEAT_IPV6,
+	FEAT_RESP_PORT_CLASS,
+	FEAT_SRC_ADDR_CLASS,
+	FEAT_DST_ADDR_CLASS,
+	FEAT_SRC_LOCAL,
+	FEAT_DST_LOCAL,
+	FEAT_DST_MULTICAST,
+	/* host context of the initiator at flow end */
+	FEAT_HOST_FLOW_RATE_10S,
+	FEAT_HOST_FLOW_RATE_300S,
+	FEAT_HOST_DST_ADDRS_10S,
+	FEAT_HOST_DST_ADDRS_300S,
+	FEAT_HOST_DST_PORTS_10S,
+	FEAT_HOST_DST_PORTS_300S,
+	FEAT_HOST_FAILED_RATIO_300S,
+	FEAT_HOST_BYTES_RATE_10S,
+	FEAT_HOST_BYTES_RATE_300S,
+	FEAT_COUNT
+};
+
+/* Number of signed first-packet sizes kept (FEAT_FIRST_LEN_1..4). */
+#define FEAT_FIRST_N 4
+
+/* Write the registry as the Markdown document docs/features.md. */
+int feat_write_markdown(FILE *out);

@@ -1,0 +1,182 @@
+/* host_context.c - decayed per-host counters and distinct-peer sketches (host_context.h). */
+#include "features/host_context.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const double tau_s[2] = { 10, 300 };
+#define DS_US 100000ull /* sketch stamps are in deciseconds */
+
+int feat_hosts_init(struct feat_hosts *h, uint32_t max_hosts)
+{
+	uint32_t sets = 1;
+
+	memset(h, 0, sizeof *h);
+	if (!max_hosts || max_hosts > (1u << 24))
+		return -EINVAL;
+	while ((uint64_t)sets * FEAT_HOST_WAYS < max_hosts)
+		sets <<= 1;
+	h->hosts = calloc((size_t)sets * FEAT_HOST_WAYS, sizeof *h->hosts);
+	if (!h->hosts)
+		return -ENOMEM;
+	h->nsets = sets;
+	return 0;
+}
+
+void feat_hosts_release(struct feat_hosts *h)
+{
+	free(h->hosts);
+	h->hosts = NULL;
+}
+
+static uint64_t mix(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ull;
+	x ^= x >> 33;
+	return x;
+}
+
+static uint64_t addr_hash(uint8_t family, const uint8_t *a)
+{
+	uint64_t w[2] = { 0, 0 };
+
+	memcpy(w, a, family == 6 ? 16 : 4);
+	return mix(w[0] ^ mix(w[1] ^ family));
+}
+
+static struct feat_host *lookup(const struct feat_hosts *h, uint8_t family, const uint8_t *a)
+{
+	struct feat_host *set = &h->hosts[(addr_hash(family, a) & (h->nsets - 1)) * FEAT_HOST_WAYS];
+	size_t len = family == 6 ? 16 : 4;
+
+	for (int w = 0; w < FEAT_HOST_WAYS; w++)
+		if (set[w].family == family && !memcmp(set[w].addr, a, len))
+			return &set[w];
+	return NULL;
+}
+
+/* Find the host or take the set's emptiest / least recently touched way. */
+static struct feat_host *get(struct feat_hosts *h, uint8_t family, const uint8_t *a, uint64_t ts_us)
+{
+	struct feat_host *f = lookup(h, family, a), *set, *victim;
+
+	if (!f) {
+		set = &h->hosts[(addr_hash(family, a) & (h->nsets - 1)) * FEAT_HOST_WAYS];
+		victim = &set[0];
+		for (int w = 0; w < FEAT_HOST_WAYS && victim->family; w++)
+			if (!set[w].family || set[w].touch_us < victim->touch_us)
+				victim = &set[w];
+		if (victim->family)
+			h->replaced++;
+		memset(victim, 0, sizeof *victim);
+		victim->family = family;
+		memcpy(victim->addr, a, family == 6 ? 16 : 4);
+		f = victim;
+	}
+	if (ts_us > f->touch_us)
+		f->touch_us = ts_us;
+	if (!h->have_base) {
+		h->base_us = ts_us;
+		h->have_base = true;
+	}
+	return f;
+}
+
+/* Decay to t (never backwards: a reordered packet does not inflate a counter). */
+static double decay_at(const struct feat_decay *d, uint64_t t_us, double tau)
+{
+	if (t_us <= d->t_us)
+		return d->v;
+	return d->v * exp(-(double)(t_us - d->t_us) / 1e6 / tau);
+}
+
+static void decay_add(struct feat_decay *d, double x, uint64_t t_us, double tau)
+{
+	d->v = decay_at(d, t_us, tau) + x;
+	if (t_us > d->t_us)
+		d->t_us = t_us;
+}
+
+static uint32_t stamp(const struct feat_hosts *h, uint64_t ts_us)
+{
+	uint64_t ds = ts_us > h->base_us ? (ts_us - h->base_us) / DS_US : 0;
+
+	return ds >= UINT32_MAX - 1 ? UINT32_MAX : (uint32_t)ds + 1;
+}
+
+static void sketch_add(uint32_t *slots, uint64_t key, uint32_t now)
+{
+	uint32_t *s = &slots[mix(key) % FEAT_HOST_SLOTS];
+
+	if (now > *s)
+		*s = now;
+}
+
+/* Linear counting over the slots stamped within the window: with z of m
+ * slots empty, about m ln(m/z) distinct keys were seen. Rounded, since a
+ * count of distinct peers is a whole number. */
+static double sketch_count(const uint32_t *slots, uint32_t now, uint32_t window)
+{
+	uint32_t from = now > window ? now - window : 1, used = 0;
+	double m = FEAT_HOST_SLOTS, z;
+
+	for (int i = 0; i < FEAT_HOST_SLOTS; i++)
+		used += slots[i] && slots[i] >= from;
+	z = used < FEAT_HOST_SLOTS ? (double)(FEAT_HOST_SLOTS - used) : 0.5;
+	return round(m * log(m / z));
+}
+
+void feat_hosts_flow_start(struct feat_hosts *h, uint8_t family, const uint8_t *src, const uint8_t *dst,
+			   uint16_t dport, uint64_t ts_us)
+{
+	struct feat_host *f = get(h, family, src, ts_us);
+	uint32_t now = stamp(h, ts_us);
+
+	for (int w = 0; w < 2; w++)
+		decay_add(&f->flows[w], 1, ts_us, tau_s[w]);
+	sketch_add(f->addr_seen, addr_hash(family, dst), now);
+	sketch_add(f->port_seen, dport, now);
+}
+
+void feat_hosts_flow_end(struct feat_hosts *h, uint8_t family, const uint8_t *src, uint64_t bytes_sent,
+			 bool failed, uint64_t ts_us)
+{
+	struct feat_host *f = get(h, family, src, ts_us);
+
+	for (int w = 0; w < 2; w++)
+		decay_add(&f->bytes[w], (double)bytes_sent, ts_us, tau_s[w]);
+	decay_add(&f->ended, 1, ts_us, tau_s[1]);
+	decay_add(&f->failed, failed, ts_us, tau_s[1]);
+}
+
+void feat_hosts_context(const struct feat_hosts *h, uint8_t family, const uint8_t *src, uint64_t ts_us,
+			double out[FEAT_COUNT])
+{
+	const struct feat_host *f = lookup(h, family, src);
+	uint32_t now;
+	double ended;
+
+	out[FEAT_HOST_FLOW_RATE_10S] = out[FEAT_HOST_FLOW_RATE_300S] = 0;
+	out[FEAT_HOST_DST_ADDRS_10S] = out[FEAT_HOST_DST_ADDRS_300S] = 0;
+	out[FEAT_HOST_DST_PORTS_10S] = out[FEAT_HOST_DST_PORTS_300S] = 0;
+	out[FEAT_HOST_FAILED_RATIO_300S] = 0;
+	out[FEAT_HOST_BYTES_RATE_10S] = out[FEAT_HOST_BYTES_RATE_300S] = 0;
+	if (!f)
+		return;
+	now = stamp(h, ts_us);
+	out[FEAT_HOST_FLOW_RATE_10S] = decay_at(&f->flows[0], ts_us, tau_s[0]) / tau_s[0];
+	out[FEAT_HOST_FLOW_RATE_300S] = decay_at(&f->flows[1], ts_us, tau_s[1]) / tau_s[1];
+	out[FEAT_HOST_DST_ADDRS_10S] = sketch_count(f->addr_seen, now, 100);
+	out[FEAT_HOST_DST_ADDRS_300S] = sketch_count(f->addr_seen, now, 3000);
+	out[FEAT_HOST_DST_PORTS_10S] = sketch_count(f->port_seen, now, 100);
+	out[FEAT_HOST_DST_PORTS_300S] = sketch_count(f->port_seen, now, 3000);
+	ended = decay_at(&f->ended, ts_us, tau_s[1]);
+	out[FEAT_HOST_FAILED_RATIO_300S] = ended > 0 ? decay_at(&f->failed, ts_us, tau_s[1]) / ended : 0;
+	out[FEAT_HOST_BYTES_RATE_10S] = decay_at(&f->bytes[0], ts_us, tau_s[0]) / tau_s[0];
+	out[FEAT_HOST_BYTES_RATE_300S] = decay_at(&f->bytes[1], ts_us, tau_s[1]) / tau_s[1];
+}

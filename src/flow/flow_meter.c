@@ -1,0 +1,195 @@
+/* flow_meter.c - decode, key, account and describe packets (flow_meter.h). */
+#include "flow/flow_meter.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "features/feat_compute.h"
+#include "features/host_context.h"
+#include "flow/flow_frag.h"
+
+struct flow_meter {
+	struct flow_table table;
+	struct feat_hosts hosts;
+	struct flow_frag frags;
+	flow_record_fn on_record;
+	void *user;
+	struct dec_packet pkt;      /* scratch: too big for a hot stack frame */
+	struct flow_record rec;
+	struct flow_meter_stats stats;
+};
+
+void flow_meter_options_default(struct flow_meter_options *ret)
+{
+	memset(ret, 0, sizeof *ret);
+	flow_table_options_default(&ret->table);
+	ret->max_hosts = FLOW_METER_MAX_HOSTS_DEFAULT;
+	ret->frag_slots = FLOW_METER_FRAG_SLOTS_DEFAULT;
+}
+
+static void on_end(struct flow *f, enum flow_end why, void *user)
+{
+	struct flow_meter *m = user;
+	struct flow_record *r = &m->rec;
+	struct feat_flow *acc = flow_user(f);
+	size_t alen = f->key.family == 6 ? 16 : 4;
+	struct feat_flow_id id = {
+		.first_us = f->first_us,
+		.last_us = f->last_us,
+		.family = f->key.family,
+		.proto = f->key.proto,
+		.src = flow_addr(f, 0),
+		.dst = flow_addr(f, 1),
+		.sport = flow_port(f, 0),
+		.dport = flow_port(f, 1),
+		.packets = { f->packets[0], f->packets[1] },
+		.bytes = { f->bytes[0], f->bytes[1] },
+	};
+
+	memset(r, 0, offsetof(struct flow_record, feat));
+	r->first_us = f->first_us;
+	r->last_us = f->last_us;
+	r->family = f->key.family;
+	r->proto = f->key.proto;
+	r->vlan = f->key.vlan;
+	memcpy(r->src, id.src, alen);
+	memcpy(r->dst, id.dst, alen);
+	r->sport = id.sport;
+	r->dport = id.dport;
+	r->end = why;
+	memcpy(r->packets, f->packets, sizeof r->packets);
+	memcpy(r->bytes, f->bytes, sizeof r->bytes);
+	feat_flow_compute(acc, &id, r->feat);
+	/* a partial record is not the end of the flow: the host's ended and
+	 * failed counters wait for the final one */
+	if (why != FLOW_END_ACTIVE)
+		feat_hosts_flow_end(&m->hosts, id.family, id.src, f->bytes[0], feat_flow_failed(acc, &id),
+				    f->last_us);
+	feat_hosts_context(&m->hosts, id.family, id.src, f->last_us, r->feat);
+	if (m->on_record)
+		m->on_record(r, m->user);
+	if (why == FLOW_END_ACTIVE)
+		memset(acc, 0, sizeof *acc);
+}
+
+int flow_meter_new(const struct flow_meter_options *opt, struct flow_meter **ret)
+{
+	struct flow_meter *m = calloc(1, sizeof *m);
+	int r;
+
+	if (!m)
+		return -ENOMEM;
+	r = flow_table_init(&m->table, &opt->table, sizeof(struct feat_flow), opt->seed, on_end, m);
+	if (!r)
+		r = feat_hosts_init(&m->hosts, opt->max_hosts ? opt->max_hosts : FLOW_METER_MAX_HOSTS_DEFAULT);
+	if (!r)
+		r = flow_frag_init(&m->frags, opt->frag_slots ? opt->frag_slots : FLOW_METER_FRAG_SLOTS_DEFAULT);
+	if (r) {
+		flow_meter_free(m);
+		return r;
+	}
+	m->on_record = opt->on_record;
+	m->user = opt->user;
+	*ret = m;
+	return 0;
+}
+
+void flow_meter_free(struct flow_meter *m)
+{
+	if (!m)
+		return;
+	flow_table_release(&m->table);
+	feat_hosts_release(&m->hosts);
+	flow_frag_release(&m->frags);
+	free(m);
+}
+
+static bool icmp_echo(const struct dec_packet *p)
+{
+	if (p->ip_proto == 1)
+		return p->icmp_type == 0 || p->icmp_type == 8;
+	return p->icmp_type == 128 || p->icmp_type == 129;
+}
+
+/* Ports of the key. TCP/UDP: the ports. ICMP echo request and reply: the
+ * echo identifier on both sides, so a ping and its answers form one flow
+ * and two pings with different identifiers form two. Other ICMP: type and
+ * code, so each kind of message forms its own flow. Anything else: 0. */
+static void key_ports(const struct dec_packet *p, struct flow_key *k)
+{
+	if (p->has_ports) {
+		k->port[0] = p->sport;
+		k->port[1] = p->dport;
+	} else if (p->has_icmp && icmp_echo(p)) {
+		k->port[0] = k->port[1] = p->icmp_id;
+	} else if (p->has_icmp) {
+		k->port[0] = p->icmp_type;
+		k->port[1] = p->icmp_code;
+	}
+}
+
+void flow_meter_feed_decoded(struct flow_meter *m, const struct dec_packet *p)
+{
+	struct flow_key k;
+	size_t alen;
+	struct flow *f;
+	bool is_new;
+	int dir;
+
+	if (p->l3 == DEC_L3_ARP) {
+		m->stats.arp_packets++;
+		return;
+	}
+	if (p->l3 != DEC_L3_IPV4 && p->l3 != DEC_L3_IPV6)
+		return;
+	memset(&k, 0, sizeof k);
+	k.family = p->l3 == DEC_L3_IPV6 ? 6 : 4;
+	k.proto = p->ip_proto;
+	k.vlan = p->vlan;
+	alen = k.family == 6 ? 16 : 4;
+	memcpy(k.addr[0], p->src.a, alen);
+	memcpy(k.addr[1], p->dst.a, alen);
+	key_ports(p, &k);
+	if (p->is_fragment) {
+		m->stats.fragments++;
+		if (p->frag_offset == 0)
+			flow_frag_remember(&m->frags, k.family, k.proto, k.addr[0], k.addr[1], p->frag_id,
+					   k.port[0], k.port[1], p->ts_us);
+		else
+			flow_frag_lookup(&m->frags, k.family, k.proto, k.addr[0], k.addr[1], p->frag_id, p->ts_us,
+					 &k.port[0], &k.port[1]);
+	}
+	m->stats.ip_packets++;
+	f = flow_table_packet(&m->table, &k, p->ts_us, p->ip_len, p->tcp_flags, &dir, &is_new);
+	if (is_new)
+		feat_hosts_flow_start(&m->hosts, k.family, k.addr[0], k.addr[1], k.port[1], p->ts_us);
+	feat_flow_add(flow_user(f), p, dir);
+}
+
+void flow_meter_feed(struct flow_meter *m, const struct cap_packet *c, int linktype)
+{
+	if (dec_decode(linktype, c->data, c->caplen, c->wirelen, c->ts_us, &m->pkt, &m->stats.dec) != DEC_OK)
+		return;
+	flow_meter_feed_decoded(m, &m->pkt);
+}
+
+void flow_meter_flush(struct flow_meter *m)
+{
+	flow_table_flush(&m->table);
+}
+
+void flow_meter_get_stats(const struct flow_meter *m, struct flow_meter_stats *ret)
+{
+	*ret = m->stats;
+	ret->frag_matched = m->frags.matched;
+	ret->frag_unmatched = m->frags.unmatched;
+	ret->hosts_replaced = m->hosts.replaced;
+	ret->flows = m->table.stats;
+}
+
+size_t flow_meter_bytes_per_flow(const struct flow_meter *m)
+{
+	return m->table.stride;
+}

@@ -1,0 +1,80 @@
+/* flow_meter.h - the reusable pipeline: captured frame -> decode -> flow
+ * table -> features -> one record per flow.
+ *
+ * `nad flows`, the detector and the service all drive the same meter: feed
+ * it every frame in capture order, flush it at the end, and it calls
+ * on_record once per record (complete flows, partial records of long flows,
+ * and everything still active at the flush). It allocates only in
+ * flow_meter_new(); feeding packets never allocates.
+ */
+#pragma once
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "capture/capture.h"
+#include "decode/decode.h"
+#include "features/features.h"
+#include "flow/flow_table.h"
+
+struct flow_record {
+	uint64_t first_us, last_us;
+	uint8_t family;            /* 4 or 6 */
+	uint8_t proto;
+	uint16_t vlan;
+	uint8_t src[16], dst[16];  /* initiator, responder (IPv4 in bytes 0..3) */
+	uint16_t sport, dport;     /* ICMP: see docs/internals/flow.md */
+	enum flow_end end;
+	uint64_t packets[2];       /* [0] initiator to responder */
+	uint64_t bytes[2];         /* IP-layer bytes */
+	double feat[FEAT_COUNT];   /* registry order */
+};
+
+/* The record is valid only during the call. */
+typedef void (*flow_record_fn)(const struct flow_record *rec, void *user);
+
+struct flow_meter_options {
+	struct flow_table_options table;
+	uint32_t max_hosts;        /* host-context table size */
+	uint32_t frag_slots;       /* first-fragment cache size */
+	uint64_t seed;             /* hash key; output does not depend on it */
+	flow_record_fn on_record;
+	void *user;
+};
+
+#define FLOW_METER_MAX_HOSTS_DEFAULT 4096u
+#define FLOW_METER_FRAG_SLOTS_DEFAULT 1024u
+
+void flow_meter_options_default(struct flow_meter_options *ret);
+
+struct flow_meter_stats {
+	struct dec_stats dec;        /* frames and decode outcomes by reason */
+	uint64_t ip_packets;         /* packets that went into flows */
+	uint64_t arp_packets;        /* ARP: counted, no flow */
+	uint64_t fragments;          /* IP fragments, first ones included */
+	uint64_t frag_matched;       /* later fragments given their first fragment's ports */
+	uint64_t frag_unmatched;     /* later fragments put in the port-0 flow */
+	uint64_t hosts_replaced;     /* host-context entries pushed out */
+	struct flow_table_stats flows;
+};
+
+struct flow_meter;
+
+/* 0 or -EINVAL/-ENOMEM; *ret set only on success. */
+int flow_meter_new(const struct flow_meter_options *opt, struct flow_meter **ret);
+
+/* One captured frame. */
+void flow_meter_feed(struct flow_meter *m, const struct cap_packet *p, int linktype);
+
+/* One decoded packet (dec_decode said DEC_OK); what flow_meter_feed() does after decoding. */
+void flow_meter_feed_decoded(struct flow_meter *m, const struct dec_packet *p);
+
+/* End of input: every active flow is written (end_of_input, or fin/rst for closed ones). */
+void flow_meter_flush(struct flow_meter *m);
+
+void flow_meter_get_stats(const struct flow_meter *m, struct flow_meter_stats *ret);
+
+/* Bytes each flow table entry takes (struct flow + feature accumulators). */
+size_t flow_meter_bytes_per_flow(const struct flow_meter *m);
+
+/* Free everything; accepts NULL. Does not flush. */
+void flow_meter_free(struct flow_meter *m);
