@@ -28,6 +28,10 @@ it checks two things and prints one table row per file:
      (ip.proto, or the IPv6 fragment header's next header), because nad's
      flow stage attributes later fragments to the flow of their first
      fragment by (src, dst, protocol, fragment id).
+   - ICMP means protocol 1 over IPv4 and ICMPv6 protocol 58 over IPv6. An
+     IPv4 packet whose protocol field says 58 (nmap -sO sends one, with no
+     payload) is not ICMPv6: tshark does not dissect it as such, and nad's
+     flow for it (proto 58 with IPv4 addresses) is counted as "other" too.
    - A frame tshark does not dissect down to a transport header (cut by
      snaplen before it) is not counted; nad skips it too (decode reason
      truncated-*).
@@ -137,10 +141,14 @@ def tshark_packets(tshark, path):
             proto, fid = first(ip_proto), first(ip_id)
         if later:
             cls = PROTO_CLASS.get(int(proto, 0)) if proto else None
+            if (cls == "icmp" and v6) or (cls == "icmp6" and not v6):
+                cls = None
             if cls == "tcp":
                 later_frags.append((norm_addr(src), norm_addr(dst), fid))
         else:
             cls = {"tcp": "tcp", "udp": "udp", "icmp": "icmp", "icmpv6": "icmp6"}.get(layer)
+        if (cls == "icmp" and v6) or (cls == "icmp6" and not v6):
+            cls = None
         if not cls:
             continue
         totals[cls] += 1
@@ -189,6 +197,9 @@ def nad_flows(nad, path, tmpdir):
                 p = row["proto"].strip().lower()
                 proto = int(p) if p.isdigit() else PROTO_NAMES.get(p, -1)
                 cls = PROTO_CLASS.get(proto)
+                v6 = ":" in row["src_addr"]
+                if (cls == "icmp" and v6) or (cls == "icmp6" and not v6):
+                    cls = None
                 pk = int(row["packets_fwd"]) + int(row["packets_bwd"])
                 if cls:
                     totals[cls] += pk
