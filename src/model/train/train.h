@@ -57,6 +57,10 @@ struct train_data {
 void train_data_init(struct train_data *d, size_t cols);
 void train_data_release(struct train_data *d);
 
+/* Put the rows in a random order (in place, so a million rows need no
+ * second copy); 0 or -ENOMEM. */
+int train_data_shuffle_rows(struct train_data *d, struct train_rng *r);
+
 /* ---- flows CSV input ---------------------------------------------------- */
 
 /* Where and why reading stopped; filled when a reader returns -EINVAL. */
