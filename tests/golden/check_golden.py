@@ -1,0 +1,138 @@
+#!/usr/bin/python3
+"""Hand-worked numbers for the golden captures, checked against a fresh run
+of `nad flows` (not against expected/), so a wrong golden file cannot hide
+a bug. Each number below was derived from make_captures.py by hand; the
+comment beside it shows the arithmetic. Usage: check_golden.py NAD
+"""
+import csv
+import io
+import math
+import os
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+failures = 0
+
+
+def flows(nad, cap, *opts):
+    out = subprocess.run([nad, "flows", "-r", os.path.join(HERE, cap), *opts], check=True,
+                         capture_output=True, text=True, env=dict(os.environ, TZ="UTC")).stdout
+    return list(csv.DictReader(io.StringIO(out)))
+
+
+def expect(case, row, **want):
+    global failures
+    for k, v in want.items():
+        got = row[k]
+        if isinstance(v, float):
+            ok = math.isclose(float(got), v, rel_tol=1e-5, abs_tol=1e-9)
+        else:
+            ok = got == str(v)
+        if not ok:
+            print("FAIL %s: %s = %s, expected %s" % (case, k, got, v))
+            failures += 1
+
+
+def main(nad):
+    rows = flows(nad, "tcp_fin.pcap")
+    assert len(rows) == 1
+    # fwd: SYN 40, ACK 40, data 40+100, FIN 40, ACK 40; bwd: SYN/ACK 40, data 40+200, FIN 40
+    expect("tcp_fin", rows[0], src_addr="192.168.1.10", src_port=40000, dst_port=80, proto=6,
+           end_reason="fin", packets_fwd=5, packets_bwd=3, bytes_fwd=300, bytes_bwd=320,
+           duration=0.08, pkt_len_mean_fwd=60.0, pkt_len_mean_bwd=320 / 3,
+           pkt_len_std=math.sqrt((6 * 40**2 + 140**2 + 240**2) / 8 - 77.5**2),
+           iat_mean=0.08 / 7, syn_count=2, fin_count=2, rst_count=0, psh_count=2, ack_count=7,
+           bytes_per_s=620 / 0.08, packets_per_s=100.0,
+           tcp_synack_rtt=0.010, tcp_ack_rtt=0.002, tcp_init_win_fwd=64240, tcp_init_win_bwd=65535,
+           payload_bytes_fwd=100, payload_bytes_bwd=200,
+           first_len_1=40, first_len_2=-40, first_len_3=40, first_len_4=140,
+           iat_min_fwd=0.008, iat_max_fwd=0.040,  # fwd gaps .012 .008 .040 .020
+           iat_mean_bwd=0.030,  # bwd at .010 .050 .070
+           resp_port_class=1, src_addr_class=1, dst_addr_class=0, src_local=1, dst_local=0,
+           proto_tcp=1, ipv6=0, dns_qtype=0)
+
+    rows = flows(nad, "dns.pcap")
+    assert len(rows) == 2
+    # query 20+8+33 (12 header + 17 name + 4), answer adds 16 bytes of A record + ... = 92
+    expect("dns A", rows[0], packets_fwd=1, packets_bwd=1, bytes_fwd=61, bytes_bwd=92, duration=0.004,
+           dns_query_len=15, dns_labels=3, dns_longest_label=7, dns_qtype=1, dns_rcode=0, dns_answers=1,
+           # "wwwexamplecom": w3 e2 m2 x1 a1 p1 l1 c1 o1 over 13 chars
+           dns_label_entropy=round(-sum(c / 13 * math.log2(c / 13) for c in (3, 2, 2, 1, 1, 1, 1, 1, 1)), 4),
+           host_failed_ratio_300s=0.0)
+    expect("dns NXDOMAIN", rows[1], src_port=53001, dns_query_len=18, dns_labels=3, dns_longest_label=7,
+           dns_qtype=16, dns_rcode=3, dns_answers=0)
+
+    rows = flows(nad, "icmp_echo.pcap")
+    assert len(rows) == 1
+    # ICMP echo: both ports are the echo identifier 0x1234; 20 + 8 + 56 = 84 bytes each
+    expect("icmp", rows[0], proto=1, src_port=4660, dst_port=4660, packets_fwd=3, packets_bwd=3,
+           bytes_fwd=252, bytes_bwd=252, duration=2.02, iat_mean=0.404, iat_mean_fwd=1.0,
+           payload_bytes_fwd=168, proto_icmp=1, resp_port_class=0, end_reason="end_of_input")
+
+    rows = flows(nad, "ipv6_tcp.pcap")
+    assert len(rows) == 1
+    # IPv6: 40 + 20 TCP (+50 data); RST from the responder
+    expect("ipv6", rows[0], src_addr="2001:db8::10", dst_addr="2001:db8::1", end_reason="rst",
+           packets_fwd=3, packets_bwd=2, bytes_fwd=230, bytes_bwd=120, rst_count=1,
+           tcp_synack_rtt=0.001, tcp_ack_rtt=0.001, ipv6=1, src_addr_class=0, host_failed_ratio_300s=0.0)
+
+    rows = flows(nad, "vlan.pcap")
+    assert len(rows) == 2
+    expect("vlan 42", rows[0], vlan=42, packets_fwd=1, packets_bwd=1, bytes_fwd=100, bytes_bwd=50)
+    expect("vlan 43", rows[1], vlan=43, packets_fwd=1, packets_bwd=0, host_dst_ports_10s=1)
+
+    rows = flows(nad, "frags.pcap")
+    assert len(rows) == 2
+    # 3000-byte datagram in fragments of 1480 payload: 1500 + 1500 + 40 IP bytes
+    expect("frags", rows[0], src_port=5000, dst_port=6000, packets_fwd=3, bytes_fwd=3040,
+           pkt_len_min_fwd=40, pkt_len_max_fwd=1500, payload_bytes_fwd=2972)
+    # the orphan later fragment: 20 + 100 bytes in the port-0 flow
+    expect("orphan", rows[1], src_port=0, dst_port=0, packets_fwd=1, bytes_fwd=120)
+
+    rows = flows(nad, "snaplen.pcap")
+    # 54 bytes captured of 1514: the IP header's 1500 counts, and 1460 payload bytes
+    expect("snaplen", rows[0], packets_fwd=1, bytes_fwd=1500, payload_bytes_fwd=1460, psh_count=1)
+
+    rows = flows(nad, "idle_split.pcap")
+    assert len(rows) == 2
+    # a 199 s gap is longer than the UDP timeout of 120 s
+    expect("idle 1", rows[0], end_reason="idle", packets_fwd=2, duration=1.0, bytes_fwd=80)
+    expect("idle 2", rows[1], end_reason="end_of_input", packets_fwd=1, first_ts="1700000200.000000")
+    rows = flows(nad, "idle_split.pcap", "--timeout", "udp=300")
+    assert len(rows) == 1
+    expect("no split", rows[0], packets_fwd=3, duration=200.0)
+
+    rows = flows(nad, "evict.pcap", "--max-flows", "2")
+    assert len(rows) == 3
+    # the third flow pushes out the least recently seen one, the first
+    expect("evicted", rows[0], end_reason="evicted", src_port=3000)
+    expect("kept 1", rows[1], end_reason="end_of_input", src_port=3001)
+    expect("kept 2", rows[2], end_reason="end_of_input", src_port=3002,
+           host_dst_ports_10s=1, host_failed_ratio_300s=1.0)
+    # three peers in a 64-slot linear-counting sketch: two of them may share
+    # a slot (about 5% of the time), so 2 or 3
+    if rows[2]["host_dst_addrs_10s"] not in ("2", "3"):
+        print("FAIL host_dst_addrs_10s = %s, expected 2 or 3" % rows[2]["host_dst_addrs_10s"])
+        failures_add()
+
+    r = subprocess.run([nad, "flows", "-r", os.path.join(HERE, "truncated.pcap")], capture_output=True, text=True)
+    rows = list(csv.DictReader(io.StringIO(r.stdout)))
+    if r.returncode != 2 or len(rows) != 1 or "byte offset 814" not in r.stderr or rows[0]["packets_fwd"] != "4":
+        print("FAIL truncated: rc %d, %d rows, stderr %r" % (r.returncode, len(rows), r.stderr))
+        failures_add()
+    r = subprocess.run([nad, "flows", "-r", os.path.join(HERE, "not_a_capture.pcap")], capture_output=True, text=True)
+    if r.returncode != 2 or "not_a_capture.pcap" not in r.stderr:
+        print("FAIL not a capture: rc %d, stderr %r" % (r.returncode, r.stderr))
+        failures_add()
+    print("%d failure(s)" % failures)
+    return 1 if failures else 0
+
+
+def failures_add():
+    global failures
+    failures += 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1]))

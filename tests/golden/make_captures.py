@@ -1,0 +1,152 @@
+#!/usr/bin/python3
+"""Craft the small captures of the golden tests (committed; rerun only to change them).
+
+Every packet's size and time is chosen so the expected features can be
+worked out by hand; check_golden.py holds those hand-worked numbers.
+Run with Debian's python3-scapy: /usr/bin/python3 make_captures.py
+"""
+import os
+import struct
+
+from scapy.all import (DNS, DNSQR, DNSRR, Dot1Q, Ether, ICMP, IP, IPv6, Raw, TCP, UDP,
+                       fragment, wrpcap)
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+T0 = 1700000000.0
+C_MAC, S_MAC = "02:00:00:00:00:01", "02:00:00:00:00:02"
+
+
+def at(t, pkt):
+    pkt.time = T0 + t
+    return pkt
+
+
+def eth(src_mac=C_MAC, dst_mac=S_MAC):
+    return Ether(src=src_mac, dst=dst_mac)
+
+
+def save(name, pkts):
+    wrpcap(os.path.join(HERE, name), pkts, linktype=1)
+
+
+def tcp_fin():
+    c, s = "192.168.1.10", "93.184.216.34"
+    cp, sp = 40000, 80
+    up = eth() / IP(src=c, dst=s, ttl=64)
+    dn = eth(S_MAC, C_MAC) / IP(src=s, dst=c, ttl=50)
+    return [
+        at(0.000, up / TCP(sport=cp, dport=sp, flags="S", seq=1000, window=64240)),
+        at(0.010, dn / TCP(sport=sp, dport=cp, flags="SA", seq=5000, ack=1001, window=65535)),
+        at(0.012, up / TCP(sport=cp, dport=sp, flags="A", seq=1001, ack=5001, window=64240)),
+        at(0.020, up / TCP(sport=cp, dport=sp, flags="PA", seq=1001, ack=5001, window=64240) / Raw(b"a" * 100)),
+        at(0.050, dn / TCP(sport=sp, dport=cp, flags="PA", seq=5001, ack=1101, window=65535) / Raw(b"b" * 200)),
+        at(0.060, up / TCP(sport=cp, dport=sp, flags="FA", seq=1101, ack=5201, window=64240)),
+        at(0.070, dn / TCP(sport=sp, dport=cp, flags="FA", seq=5201, ack=1102, window=65535)),
+        at(0.080, up / TCP(sport=cp, dport=sp, flags="A", seq=1102, ack=5202, window=64240)),
+    ]
+
+
+def dns():
+    c, s = "192.168.1.10", "192.168.1.1"
+    q = DNS(id=0x1234, rd=1, qd=DNSQR(qname="www.example.com", qtype="A"))
+    r = DNS(id=0x1234, qr=1, rd=1, ra=1, rcode=0, qd=DNSQR(qname="www.example.com", qtype="A"),
+            an=DNSRR(rrname="www.example.com", type="A", ttl=60, rdata="93.184.216.34"))
+    nq = DNS(id=0x4321, rd=1, qd=DNSQR(qname="xk7q2z.example.org", qtype="TXT"))
+    nr = DNS(id=0x4321, qr=1, rd=1, ra=1, rcode=3, qd=DNSQR(qname="xk7q2z.example.org", qtype="TXT"))
+    return [
+        at(0.000, eth() / IP(src=c, dst=s) / UDP(sport=53000, dport=53) / q),
+        at(0.004, eth(S_MAC, C_MAC) / IP(src=s, dst=c) / UDP(sport=53, dport=53000) / r),
+        at(1.000, eth() / IP(src=c, dst=s) / UDP(sport=53001, dport=53) / nq),
+        at(1.030, eth(S_MAC, C_MAC) / IP(src=s, dst=c) / UDP(sport=53, dport=53001) / nr),
+    ]
+
+
+def icmp_echo():
+    c, s = "192.168.1.10", "8.8.8.8"
+    out = []
+    for i in range(3):
+        out.append(at(i * 1.0, eth() / IP(src=c, dst=s) / ICMP(type=8, id=0x1234, seq=i + 1) / Raw(b"x" * 56)))
+        out.append(at(i * 1.0 + 0.020, eth(S_MAC, C_MAC) / IP(src=s, dst=c) / ICMP(type=0, id=0x1234, seq=i + 1)
+                      / Raw(b"x" * 56)))
+    return out
+
+
+def ipv6_tcp():
+    c, s = "2001:db8::10", "2001:db8::1"
+    up = eth() / IPv6(src=c, dst=s)
+    dn = eth(S_MAC, C_MAC) / IPv6(src=s, dst=c)
+    return [
+        at(0.000, up / TCP(sport=50000, dport=443, flags="S", seq=1, window=28800)),
+        at(0.001, dn / TCP(sport=443, dport=50000, flags="SA", seq=9, ack=2, window=28560)),
+        at(0.002, up / TCP(sport=50000, dport=443, flags="A", seq=2, ack=10, window=28800)),
+        at(0.003, up / TCP(sport=50000, dport=443, flags="PA", seq=2, ack=10, window=28800) / Raw(b"c" * 50)),
+        at(0.010, dn / TCP(sport=443, dport=50000, flags="R", seq=10, window=0)),
+    ]
+
+
+def vlan():
+    a, b = "10.0.0.1", "10.0.0.2"
+    return [
+        at(0.0, eth() / Dot1Q(vlan=42) / IP(src=a, dst=b) / UDP(sport=1234, dport=5678) / Raw(b"v" * 72)),
+        at(0.5, eth(S_MAC, C_MAC) / Dot1Q(vlan=42) / IP(src=b, dst=a) / UDP(sport=5678, dport=1234) / Raw(b"w" * 22)),
+        # the same 5-tuple on another VLAN is another flow
+        at(0.7, eth() / Dot1Q(vlan=43) / IP(src=a, dst=b) / UDP(sport=1234, dport=5678) / Raw(b"v" * 72)),
+    ]
+
+
+def frags():
+    a, b = "10.0.0.1", "10.0.0.2"
+    big = IP(src=a, dst=b, id=777) / UDP(sport=5000, dport=6000) / Raw(b"f" * 2972)  # 3000 IP bytes
+    parts = fragment(big, fragsize=1480)
+    out = [at(0.001 * i, eth() / p) for i, p in enumerate(parts)]
+    # a later fragment whose first fragment never came: the port-0 flow
+    orphan = IP(src=a, dst=b, id=999, proto=17, flags=0, frag=185) / Raw(b"g" * 100)
+    out.append(at(0.5, eth() / orphan))
+    return out
+
+
+def idle_split():
+    a, b = "10.0.0.1", "10.0.0.2"
+    p = eth() / IP(src=a, dst=b) / UDP(sport=1000, dport=2000) / Raw(b"i" * 12)
+    return [at(0.0, p.copy()), at(1.0, p.copy()), at(200.0, p.copy())]
+
+
+def evict():
+    a = "10.0.0.1"
+    out = []
+    for i, t in enumerate([0.0, 1.0, 2.0]):
+        out.append(at(t, eth() / IP(src=a, dst="10.0.0.%d" % (10 + i)) / UDP(sport=3000 + i, dport=4000) / Raw(b"e" * 12)))
+    return out
+
+
+def write_snaplen():
+    """A 1500-byte TCP packet captured with snaplen 54: the IP header still
+    says 1500 bytes, and that is what the flow counts."""
+    p = at(0.0, eth() / IP(src="10.0.0.1", dst="10.0.0.2") / TCP(sport=1111, dport=22, flags="PA")
+           / Raw(b"s" * 1460))
+    raw = bytes(p)
+    ts = int(round(p.time * 1e6))
+    with open(os.path.join(HERE, "snaplen.pcap"), "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 54, 1))
+        f.write(struct.pack("<IIII", ts // 1000000, ts % 1000000, 54, len(raw)))
+        f.write(raw[:54])
+
+
+def main():
+    save("tcp_fin.pcap", tcp_fin())
+    save("dns.pcap", dns())
+    save("icmp_echo.pcap", icmp_echo())
+    save("ipv6_tcp.pcap", ipv6_tcp())
+    save("vlan.pcap", vlan())
+    save("frags.pcap", frags())
+    save("idle_split.pcap", idle_split())
+    save("evict.pcap", evict())
+    write_snaplen()
+    # cut tcp_fin.pcap inside the last record's packet bytes
+    data = open(os.path.join(HERE, "tcp_fin.pcap"), "rb").read()
+    open(os.path.join(HERE, "truncated.pcap"), "wb").write(data[:-20])
+    open(os.path.join(HERE, "not_a_capture.pcap"), "wb").write(b"this is a text file, not a packet capture\n")
+
+
+if __name__ == "__main__":
+    main()

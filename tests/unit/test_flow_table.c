@@ -1,0 +1,273 @@
+/* test_flow_table.c - the flow table: canonical keys, timeouts, TCP close,
+ * eviction order, active timeout, and no allocation after init. */
+#include <malloc.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "flow/flow_table.h"
+
+#define S 1000000ull
+
+struct rec {
+	uint8_t src_last;   /* last byte of the initiator address */
+	uint16_t sport;
+	enum flow_end why;
+	uint64_t packets[2];
+	uint64_t first_us, last_us;
+};
+
+static struct rec recs[64];
+static int nrecs;
+
+static void on_end(struct flow *f, enum flow_end why, void *user)
+{
+	struct rec *r = &recs[nrecs < 63 ? nrecs++ : 63];
+
+	(void)user;
+	r->src_last = flow_addr(f, 0)[3];
+	r->sport = flow_port(f, 0);
+	r->why = why;
+	r->packets[0] = f->packets[0];
+	r->packets[1] = f->packets[1];
+	r->first_us = f->first_us;
+	r->last_us = f->last_us;
+}
+
+static struct flow_key key(uint8_t proto, uint8_t a, uint16_t pa, uint8_t b, uint16_t pb)
+{
+	struct flow_key k;
+
+	memset(&k, 0, sizeof k);
+	k.family = 4;
+	k.proto = proto;
+	k.addr[0][0] = 10;
+	k.addr[0][3] = a;
+	k.addr[1][0] = 10;
+	k.addr[1][3] = b;
+	k.port[0] = pa;
+	k.port[1] = pb;
+	return k;
+}
+
+static struct flow *pkt(struct flow_table *t, struct flow_key k, uint64_t ts, uint8_t flags, int *dir, bool *is_new)
+{
+	return flow_table_packet(t, &k, ts, 100, flags, dir, is_new);
+}
+
+static void init(struct flow_table *t, uint32_t max)
+{
+	struct flow_table_options o;
+
+	flow_table_options_default(&o);
+	o.max_flows = max;
+	nrecs = 0;
+	CHECK_EQ_INT(flow_table_init(t, &o, 24, 1, on_end, NULL), 0);
+}
+
+static void test_bidirectional(void)
+{
+	struct flow_table t;
+	struct flow *f1, *f2;
+	int dir;
+	bool n;
+
+	init(&t, 16);
+	/* the initiator has the larger address: canonical order must not
+	 * change who is fwd */
+	f1 = pkt(&t, key(17, 9, 5000, 2, 53), 1 * S, 0, &dir, &n);
+	CHECK(n);
+	CHECK_EQ_INT(dir, 0);
+	f2 = pkt(&t, key(17, 2, 53, 9, 5000), 1 * S + 10, 0, &dir, &n);
+	CHECK(f1 == f2);
+	CHECK(!n);
+	CHECK_EQ_INT(dir, 1);
+	CHECK_EQ_INT(flow_addr(f1, 0)[3], 9);
+	CHECK_EQ_INT(flow_port(f1, 0), 5000);
+	CHECK_EQ_INT(flow_port(f1, 1), 53);
+	/* same addresses, other port: another flow; other VLAN: another flow */
+	f2 = pkt(&t, key(17, 9, 5001, 2, 53), 2 * S, 0, &dir, &n);
+	CHECK(n && f2 != f1);
+	{
+		struct flow_key k = key(17, 9, 5000, 2, 53);
+
+		k.vlan = 7;
+		f2 = flow_table_packet(&t, &k, 2 * S, 100, 0, &dir, &n);
+		CHECK(n && f2 != f1);
+	}
+	CHECK_EQ_INT(t.stats.active, 3);
+	flow_table_flush(&t);
+	CHECK_EQ_INT(nrecs, 3);
+	/* flush goes oldest first */
+	CHECK_EQ_INT(recs[0].sport, 5000);
+	CHECK_EQ_INT(recs[0].packets[0], 1);
+	CHECK_EQ_INT(recs[0].packets[1], 1);
+	CHECK_EQ_INT(recs[0].why, FLOW_END_EOF);
+	flow_table_release(&t);
+}
+
+static void test_idle_timeouts(void)
+{
+	struct flow_table t;
+	int dir;
+	bool n;
+
+	init(&t, 16);
+	pkt(&t, key(17, 1, 1000, 2, 2000), 0, 0, &dir, &n);      /* udp: 120 s */
+	pkt(&t, key(17, 1, 1001, 2, 53), 0, 0, &dir, &n);        /* dns: 10 s */
+	pkt(&t, key(1, 1, 7, 2, 7), 0, 0, &dir, &n);             /* icmp: 30 s */
+	flow_table_advance(&t, 10 * S);                           /* a gap of exactly the timeout stays */
+	CHECK_EQ_INT(nrecs, 0);
+	flow_table_advance(&t, 10 * S + 1);
+	CHECK_EQ_INT(nrecs, 1);
+	CHECK_EQ_INT(recs[0].sport, 1001);
+	CHECK_EQ_INT(recs[0].why, FLOW_END_IDLE);
+	flow_table_advance(&t, 31 * S);
+	CHECK_EQ_INT(nrecs, 2);
+	CHECK_EQ_INT(recs[1].sport, 7);
+	/* a packet keeps the UDP flow alive */
+	pkt(&t, key(17, 2, 2000, 1, 1000), 100 * S, 0, &dir, &n);
+	CHECK(!n);
+	flow_table_advance(&t, 200 * S);
+	CHECK_EQ_INT(nrecs, 2);
+	/* the clock never goes back: an older timestamp expires nothing new */
+	flow_table_advance(&t, 5 * S);
+	CHECK_EQ_INT(nrecs, 2);
+	flow_table_advance(&t, 221 * S);
+	CHECK_EQ_INT(nrecs, 3);
+	CHECK_EQ_INT(recs[2].packets[1], 1);
+	CHECK_EQ_INT(recs[2].last_us, 100 * S);
+	CHECK_EQ_INT(t.stats.active, 0);
+	flow_table_release(&t);
+}
+
+static void test_tcp_close(void)
+{
+	struct flow_table t;
+	struct flow_key c = key(6, 1, 40000, 2, 80), s = key(6, 2, 80, 1, 40000);
+	struct flow *f;
+	int dir;
+	bool n;
+
+	init(&t, 16);
+	/* half-open: 30 s */
+	pkt(&t, key(6, 1, 40001, 2, 81), 0, 0x02, &dir, &n);
+	/* a full connection closed by FIN from both sides */
+	pkt(&t, c, 0, 0x02, &dir, &n);
+	pkt(&t, s, 1000, 0x12, &dir, &n);
+	pkt(&t, c, 2000, 0x10, &dir, &n);
+	pkt(&t, c, 3000, 0x11, &dir, &n);
+	f = pkt(&t, s, 4000, 0x11, &dir, &n);
+	CHECK_EQ_INT(f->tclass, FLOW_TO_TCP_CLOSED);
+	/* the last ACK lingers into the same flow */
+	pkt(&t, c, 5000, 0x10, &dir, &n);
+	CHECK(!n);
+	flow_table_advance(&t, 10 * S + 5001);
+	CHECK_EQ_INT(nrecs, 1);
+	CHECK_EQ_INT(recs[0].why, FLOW_END_FIN);
+	CHECK_EQ_INT(recs[0].packets[0], 4);
+	CHECK_EQ_INT(recs[0].packets[1], 2);
+	flow_table_advance(&t, 30 * S + 1);
+	CHECK_EQ_INT(nrecs, 2);
+	CHECK_EQ_INT(recs[1].why, FLOW_END_IDLE);
+	CHECK_EQ_INT(recs[1].sport, 40001);
+
+	/* RST, then a SYN reusing the ports starts a new flow */
+	nrecs = 0;
+	pkt(&t, c, 40 * S, 0x02, &dir, &n);
+	CHECK(n);
+	pkt(&t, s, 40 * S + 1, 0x14, &dir, &n);
+	f = pkt(&t, c, 41 * S, 0x02, &dir, &n);
+	CHECK(n);
+	CHECK_EQ_INT(nrecs, 1);
+	CHECK_EQ_INT(recs[0].why, FLOW_END_RST);
+	CHECK_EQ_INT(t.stats.restarted, 1);
+	CHECK_EQ_INT(f->packets[0], 1);
+	/* one FIN only: closing (120 s), not closed */
+	pkt(&t, s, 42 * S, 0x12, &dir, &n);
+	f = pkt(&t, c, 43 * S, 0x11, &dir, &n);
+	CHECK_EQ_INT(f->tclass, FLOW_TO_TCP_CLOSING);
+	flow_table_flush(&t);
+	CHECK_EQ_INT(recs[1].why, FLOW_END_EOF);
+	flow_table_release(&t);
+}
+
+static void test_eviction_order(void)
+{
+	struct flow_table t;
+	int dir;
+	bool n;
+
+	init(&t, 2);
+	pkt(&t, key(17, 1, 1, 2, 2), 0, 0, &dir, &n);           /* A (udp) */
+	pkt(&t, key(6, 1, 3, 2, 4), 1 * S, 0x10, &dir, &n);     /* B (tcp, another idle list) */
+	pkt(&t, key(17, 2, 2, 1, 1), 2 * S, 0, &dir, &n);       /* A again: B is now the oldest */
+	pkt(&t, key(17, 1, 5, 2, 6), 3 * S, 0, &dir, &n);       /* C: evicts B */
+	CHECK_EQ_INT(nrecs, 1);
+	CHECK_EQ_INT(recs[0].sport, 3);
+	CHECK_EQ_INT(recs[0].why, FLOW_END_EVICTED);
+	pkt(&t, key(17, 1, 7, 2, 8), 4 * S, 0, &dir, &n);       /* D: evicts A */
+	CHECK_EQ_INT(nrecs, 2);
+	CHECK_EQ_INT(recs[1].sport, 1);
+	CHECK_EQ_INT(recs[1].packets[1], 1);
+	CHECK_EQ_INT(t.stats.ended[FLOW_END_EVICTED], 2);
+	CHECK_EQ_INT(t.stats.active, 2);
+	flow_table_release(&t);
+}
+
+static void test_active_timeout(void)
+{
+	struct flow_table t;
+	int dir;
+	bool n;
+
+	init(&t, 4);
+	/* a packet every 100 s for 2500 s: one partial record at 1800 s */
+	for (uint64_t s = 0; s <= 2500; s += 100)
+		pkt(&t, key(17, 1, 1000, 2, 2000), s * S, 0, &dir, &n);
+	CHECK_EQ_INT(nrecs, 1);
+	CHECK_EQ_INT(recs[0].why, FLOW_END_ACTIVE);
+	CHECK_EQ_INT(recs[0].first_us, 0);
+	CHECK_EQ_INT(recs[0].last_us, 1800 * S);
+	CHECK_EQ_INT(recs[0].packets[0], 19);
+	flow_table_flush(&t);
+	CHECK_EQ_INT(nrecs, 2);
+	CHECK_EQ_INT(recs[1].why, FLOW_END_EOF);
+	CHECK_EQ_INT(recs[1].first_us, 1900 * S);
+	CHECK_EQ_INT(recs[1].packets[0], 7);
+	CHECK_EQ_INT(t.stats.created, 1);
+	flow_table_release(&t);
+}
+
+static void test_no_allocation(void)
+{
+	struct flow_table t;
+	struct mallinfo2 before, after;
+	int dir;
+	bool n;
+
+	init(&t, 1000);
+	before = mallinfo2();
+	/* many more flows than entries: evictions and reuse, never malloc */
+	for (uint32_t i = 0; i < 200000; i++) {
+		struct flow_key k = key((i & 1) ? 6 : 17, (uint8_t)i, (uint16_t)(i >> 8), 200, 80);
+
+		nrecs = 0;
+		pkt(&t, k, (uint64_t)i * 1000, (i & 2) ? 0x02 : 0x10, &dir, &n);
+	}
+	after = mallinfo2();
+	CHECK_EQ_INT(after.uordblks, before.uordblks);
+	CHECK_EQ_INT(t.stats.active, 1000);
+	flow_table_release(&t);
+}
+
+int main(void)
+{
+	test_bidirectional();
+	test_idle_timeouts();
+	test_tcp_close();
+	test_eviction_order();
+	test_active_timeout();
+	test_no_allocation();
+	return check_exit();
+}
