@@ -34,7 +34,7 @@ struct train_args {
 	const char *inputs[MAX_INPUTS];
 	size_t n_inputs;
 	const char *out;
-	bool int8, per_tensor, quiet;
+	bool int8, per_channel, quiet;
 	uint64_t seed;
 	uint32_t hidden[TRAIN_MAX_LAYERS];
 	size_t n_hidden;
@@ -53,7 +53,8 @@ static void usage(FILE *f)
 		"  -i, --input FILE     flows CSV (repeatable)\n"
 		"  -o, --out FILE       model to write (replaced atomically)\n"
 		"      --int8           full-integer int8 model (default float32)\n"
-		"      --per-tensor     int8 weights with one scale per tensor (default per channel)\n"
+		"      --per-channel    int8 weights with one scale per output channel (finer, but\n"
+		"                       ArmNN 22 cannot run it; default one scale per tensor)\n"
 		"      --seed N         random seed (default 1); same data and seed, same file\n"
 		"      --hidden A,B,C   hidden layer sizes (default n/2,n/4,n/2 for n features)\n"
 		"      --epochs N       at most N epochs (default: up to 100, about 20M samples)\n"
@@ -100,13 +101,13 @@ static int parse_double(const char *s, double lo, double hi, double *ret)
 
 static int parse_args(int argc, char **argv, struct train_args *a)
 {
-	enum { OPT_INT8 = 256, OPT_PER_TENSOR, OPT_SEED, OPT_HIDDEN, OPT_EPOCHS, OPT_BATCH, OPT_LR,
+	enum { OPT_INT8 = 256, OPT_PER_CHANNEL, OPT_SEED, OPT_HIDDEN, OPT_EPOCHS, OPT_BATCH, OPT_LR,
 	       OPT_PATIENCE, OPT_VALIDATION };
 	static const struct option opts[] = {
 		{ "input", required_argument, NULL, 'i' },
 		{ "out", required_argument, NULL, 'o' },
 		{ "int8", no_argument, NULL, OPT_INT8 },
-		{ "per-tensor", no_argument, NULL, OPT_PER_TENSOR },
+		{ "per-channel", no_argument, NULL, OPT_PER_CHANNEL },
 		{ "seed", required_argument, NULL, OPT_SEED },
 		{ "hidden", required_argument, NULL, OPT_HIDDEN },
 		{ "epochs", required_argument, NULL, OPT_EPOCHS },
@@ -147,8 +148,8 @@ static int parse_args(int argc, char **argv, struct train_args *a)
 		case OPT_INT8:
 			a->int8 = true;
 			break;
-		case OPT_PER_TENSOR:
-			a->per_tensor = true;
+		case OPT_PER_CHANNEL:
+			a->per_channel = true;
 			break;
 		case OPT_SEED:
 			if (cli_parse_long(optarg, 0, INT64_MAX >> 1, &v) < 0)
@@ -381,7 +382,7 @@ static int train_model(struct train_state *s, struct train_result *res)
 		 * training rows (already shuffled) */
 		size_t nr = n_train < REPR_MAX_ROWS ? n_train : REPR_MAX_ROWS;
 
-		r = tfl_quant_init(&net, s->data.x, nr, !a->per_tensor, &s->q);
+		r = tfl_quant_init(&net, s->data.x, nr, a->per_channel, &s->q);
 		if (r < 0)
 			return r;
 		s->have_q = true;
@@ -406,7 +407,7 @@ static int train_model(struct train_state *s, struct train_result *res)
 	s->meta.train.n_layers = s->ae.n_layers;
 	memcpy(s->meta.train.sizes, sizes, (s->ae.n_layers + 1) * sizeof sizes[0]);
 	s->meta.train.int8 = a->int8;
-	s->meta.train.per_channel = a->int8 && !a->per_tensor;
+	s->meta.train.per_channel = a->int8 && a->per_channel;
 	s->meta.train.nad_version = strdup(NAD_VERSION);
 	if (s->info.have_ts) {
 		s->meta.train.data_first = iso_time(s->info.ts_min);
