@@ -15,7 +15,7 @@
 
 #include "features/features.h"
 
-#define FEAT_HOST_SLOTS 64     /* bitmap slots per sketch: exact-ish to ~30, saturates near 250 */
+#define FEAT_HOST_SLOTS 64     /* slots per sketch: within ~10% to ~60 peers, saturates at 311 */
 #define FEAT_HOST_WAYS 4
 
 struct feat_decay {
