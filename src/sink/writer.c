@@ -106,85 +106,58 @@ static bool publish(struct writer *w, size_t pos)
 	return true;
 }
 
-bool writer_enqueue(struct writer *w, const struct writer_rec *rec)
+/* Copy size bytes of one union member: an anomaly is 2 KiB, a status 256 B. */
+static bool put(struct writer *w, uint8_t type, const void *member, size_t size)
 {
 	size_t pos;
 	struct writer_rec *r = claim(w, &pos);
 
 	if (!r)
 		return false;
-	/* copy only the member in use: an anomaly is 2 KiB, a status 256 B */
-	r->type = rec->type;
-	switch (rec->type) {
-	case WRITER_ANOMALY: r->u.anomaly = rec->u.anomaly; break;
-	case WRITER_INCIDENT: r->u.incident = rec->u.incident; break;
-	case WRITER_LEARNING: r->u.learning = rec->u.learning; break;
-	case WRITER_TRAFFIC: r->u.traffic = rec->u.traffic; break;
-	case WRITER_STATUS: r->u.status = rec->u.status; break;
-	default: r->type = 0; break;   /* unknown: published as a no-op to keep order */
-	}
+	r->type = type;
+	memcpy(&r->u, member, size);
 	return publish(w, pos);
+}
+
+bool writer_enqueue(struct writer *w, const struct writer_rec *rec)
+{
+	switch (rec->type) {
+	case WRITER_ANOMALY: return put(w, rec->type, &rec->u.anomaly, sizeof rec->u.anomaly);
+	case WRITER_INCIDENT: return put(w, rec->type, &rec->u.incident, sizeof rec->u.incident);
+	case WRITER_LEARNING: return put(w, rec->type, &rec->u.learning, sizeof rec->u.learning);
+	case WRITER_TRAFFIC: return put(w, rec->type, &rec->u.traffic, sizeof rec->u.traffic);
+	case WRITER_STATUS: return put(w, rec->type, &rec->u.status, sizeof rec->u.status);
+	default: return false;
+	}
 }
 
 bool writer_add_anomaly(struct writer *w, const struct rec_anomaly *a)
 {
-	size_t pos;
-	struct writer_rec *r = claim(w, &pos);
-
-	if (!r)
-		return false;
-	r->type = WRITER_ANOMALY;
-	r->u.anomaly = *a;
-	return publish(w, pos);
+	return put(w, WRITER_ANOMALY, a, sizeof *a);
 }
 
 bool writer_add_incident(struct writer *w, const struct rec_incident *inc)
 {
-	size_t pos;
-	struct writer_rec *r = claim(w, &pos);
-
-	if (!r)
-		return false;
-	r->type = WRITER_INCIDENT;
-	r->u.incident = *inc;
-	return publish(w, pos);
+	return put(w, WRITER_INCIDENT, inc, sizeof *inc);
 }
 
 bool writer_set_learning(struct writer *w, const struct store_learning *l)
 {
-	size_t pos;
-	struct writer_rec *r = claim(w, &pos);
-
-	if (!r)
-		return false;
-	r->type = WRITER_LEARNING;
-	r->u.learning = *l;
-	return publish(w, pos);
+	return put(w, WRITER_LEARNING, l, sizeof *l);
 }
 
 bool writer_add_traffic(struct writer *w, const struct store_traffic *t)
 {
-	size_t pos;
-	struct writer_rec *r = claim(w, &pos);
-
-	if (!r)
-		return false;
-	r->type = WRITER_TRAFFIC;
-	r->u.traffic = *t;
-	return publish(w, pos);
+	return put(w, WRITER_TRAFFIC, t, sizeof *t);
 }
 
 bool writer_set_status(struct writer *w, const char *key, const char *value)
 {
-	size_t pos;
-	struct writer_rec *r = claim(w, &pos);
+	struct writer_status_kv kv;
 
-	if (!r)
-		return false;
-	r->type = WRITER_STATUS;
-	snprintf(r->u.status.key, sizeof r->u.status.key, "%s", key);
-	snprintf(r->u.status.value, sizeof r->u.status.value, "%s", value);
-	return publish(w, pos);
+	snprintf(kv.key, sizeof kv.key, "%s", key);
+	snprintf(kv.value, sizeof kv.value, "%s", value);
+	return put(w, WRITER_STATUS, &kv, sizeof kv);
 }
 
 uint64_t writer_dropped(const struct writer *w)
