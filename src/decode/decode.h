@@ -194,6 +194,25 @@ struct dec_stats {
 
 /* Decode one frame. Returns DEC_OK (pkt is an IP or ARP packet ready for the
  * flow table) or the reason it is not usable; either way the reason is
- * counted in *stats. DEC_BAD_DNS is counted but the packet is still DEC_OK. */
+ * counted in *stats (which may be NULL), exactly one reason per frame, so
+ * the by_reason[] entries always sum to frames. DEC_BAD_DNS and
+ * DEC_TRUNC_DNS are counted instead of DEC_OK but the packet is still
+ * returned as DEC_OK, with dns.present false.
+ *
+ * Lengths (decided once, docs/internals/decode.md has the table):
+ * - every length field comes from the IP and transport headers, never from
+ *   caplen: a payload cut by snaplen is fine and l4_payload_len still says
+ *   what was sent; bytes after the IP length (Ethernet padding) are ignored;
+ * - the transport header itself (TCP with its options, the 8 bytes of UDP
+ *   and ICMP) must be captured, else DEC_TRUNC_TCP/UDP/ICMP: a frame whose
+ *   ports are unreadable is not a usable packet;
+ * - an IP length too small for the headers it announces is BAD_*, not
+ *   TRUNC_*; IPv4 total length above caplen is snaplen, below IHL*4 is
+ *   DEC_BAD_IPV4_TOTLEN;
+ * - a later fragment (frag_offset > 0) is DEC_OK with is_fragment set,
+ *   has_ports false and l4_payload_len the fragment's data; the flow stage
+ *   attributes it. A first fragment (offset 0, more_fragments) has ports.
+ * On a reason other than DEC_OK, pkt holds whatever was decoded before the
+ * problem: useful for diagnostics, not for the flow table. */
 enum dec_reason dec_decode(int linktype, const uint8_t *frame, uint32_t caplen, uint32_t wirelen,
 			   uint64_t ts_us, struct dec_packet *pkt, struct dec_stats *stats);
