@@ -22,6 +22,7 @@
 #endif
 
 #include "cli/cli.h"
+#include "model/ops/reference/quant_math.h"
 #include "model/tfl_interp.h"
 #include "model/tfl_model.h"
 
@@ -225,11 +226,7 @@ static int parse_line(char *line, size_t lineno, const struct tfl_io *in, bool r
 			}
 			((int8_t *)in->data)[row * in->row + n] = (int8_t)v;
 		} else {
-			/* As TFLite's QUANTIZE: float division, round half away from zero. */
-			float q = roundf((float)v / in->scale) + (float)in->zero_point;
-
-			q = q < -128 ? -128 : q > 127 ? 127 : q;
-			((int8_t *)in->data)[row * in->row + n] = (int8_t)q;
+			((int8_t *)in->data)[row * in->row + n] = tfl_quantize_float((float)v, in->scale, in->zero_point);
 		}
 		n++;
 		p = end;

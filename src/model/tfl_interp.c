@@ -411,6 +411,11 @@ const struct tfl_io *tfl_interp_output(const struct tfl_interp *ip, size_t i)
 	return i < ip->model->n_outputs ? &ip->outputs[i] : NULL;
 }
 
+const void *tfl_interp_tensor_data(const struct tfl_interp *ip, size_t tensor)
+{
+	return tensor < ip->model->n_tensors ? ip->rt[tensor].data : NULL;
+}
+
 int tfl_interp_invoke(struct tfl_interp *ip, unsigned batch)
 {
 	if (batch < 1 || batch > ip->max_batch)

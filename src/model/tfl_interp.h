@@ -59,6 +59,11 @@ unsigned tfl_interp_max_batch(const struct tfl_interp *ip);
 const struct tfl_io *tfl_interp_input(const struct tfl_interp *ip, size_t i);
 const struct tfl_io *tfl_interp_output(const struct tfl_interp *ip, size_t i);
 
+/* Values of any tensor of the model (a constant, an input, or what the
+ * last invoke computed, batched ones max_batch rows deep): for tests and
+ * tracing layer by layer. NULL for an index out of range. */
+const void *tfl_interp_tensor_data(const struct tfl_interp *ip, size_t tensor);
+
 /* Run the model on the first batch rows of the inputs (1 <= batch <=
  * max_batch). Returns 0 or -EINVAL for a bad batch. */
 int tfl_interp_invoke(struct tfl_interp *ip, unsigned batch);

@@ -54,19 +54,6 @@ static int quantize_prepare(struct tfl_node *node, unsigned max_batch, struct tf
 	return 0;
 }
 
-/* round(x / scale) + zp, saturated to int8; NaN becomes the zero point. */
-static int8_t quantize_one(float x, float scale, int32_t zp)
-{
-	float q = roundf(x / scale);
-	int32_t v;
-
-	if (!(q == q))
-		q = 0;
-	q = q < -1e6f ? -1e6f : q > 1e6f ? 1e6f : q;   /* cast stays defined */
-	v = (int32_t)q + zp;
-	return (int8_t)(v < -128 ? -128 : v > 127 ? 127 : v);
-}
-
 static void quantize_eval(const struct tfl_node *node, unsigned batch)
 {
 	const struct tfl_rt *x = node->in[0], *out = node->out[0];
@@ -77,7 +64,7 @@ static void quantize_eval(const struct tfl_node *node, unsigned batch)
 		const float *xf = x->data;
 
 		for (size_t i = 0; i < n; i++)
-			y[i] = quantize_one(xf[i], out->scale, out->zero_point);
+			y[i] = tfl_quantize_float(xf[i], out->scale, out->zero_point);
 		return;
 	}
 	const struct q_params *p = node->params;

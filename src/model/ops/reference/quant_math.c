@@ -71,3 +71,15 @@ int32_t tfl_multiply_by_quantized_multiplier(int32_t x, int32_t mult, int shift)
 		shifted = INT32_MIN;
 	return tfl_rounding_divide_by_pot(tfl_sat_rounding_doubling_high_mul((int32_t)shifted, mult), right);
 }
+
+int8_t tfl_quantize_float(float x, float scale, int32_t zp)
+{
+	float q = roundf(x / scale);
+	int64_t v;
+
+	if (q != q)
+		q = 0;
+	q = q < -1e6f ? -1e6f : q > 1e6f ? 1e6f : q;   /* keeps the cast defined */
+	v = (int64_t)q + zp;
+	return (int8_t)(v < -128 ? -128 : v > 127 ? 127 : v);
+}

@@ -26,3 +26,7 @@ int32_t tfl_rounding_divide_by_pot(int32_t x, int exponent);
 /* x * mult * 2^(shift-31) with TFLite's rounding. A left shift that would
  * overflow int32 (undefined in TFLite) saturates here instead. */
 int32_t tfl_multiply_by_quantized_multiplier(int32_t x, int32_t mult, int shift);
+
+/* float -> int8 as TFLite's QUANTIZE: round(x / scale) in float, half away
+ * from zero, plus zp, saturated; NaN gives zp. */
+int8_t tfl_quantize_float(float x, float scale, int32_t zp);
