@@ -4,6 +4,7 @@
 #
 # usage: bench/run_flows_bench.sh [-b BUILD_DIR] [-d WORK_DIR] [-n PACKETS]
 #                                 [-c CONCURRENT] [-s SEED] [-k REPEATS] [-p CPU]
+#                                 [-m MAX_FLOWS]
 #
 #   BUILD_DIR   where nad and bench/bench_flows_{gen,bare} were built (default: build)
 #   WORK_DIR    where the capture is written and kept for reuse (default: /tmp/nad-bench)
@@ -11,12 +12,17 @@
 #   CONCURRENT  flows open at the same time (default 100000)
 #   REPEATS     runs of each program; the median is reported (default 3)
 #   CPU         the core both programs are pinned to with taskset (default 1)
+#   MAX_FLOWS   passed to nad flows --max-flows (default: nad's own default)
 #
-# Prints, for each program: packets, wall seconds, packets/s, ns/packet, CPU
-# seconds and peak RSS (from /usr/bin/time -v, i.e. the kernel's maxrss), then
-# the rate ratio and whether the targets hold: nad flows >= 1/3 of the bare
-# loop's packet rate, and <= 64 MB peak RSS. Exit status 0 when both hold,
-# 1 when a target is missed, 2 on a setup error.
+# nad flows writes its CSV records to /dev/null (formatting them is part of
+# its work) and prints --stats. For each program the script prints packets,
+# wall seconds, packets per wall second, CPU seconds (user + system),
+# packets per CPU second, ns of CPU per packet and peak RSS (/usr/bin/time
+# -v, the kernel's maxrss). The targets are judged on CPU time, which is what
+# "one core" means when other work shares the machine; the wall-clock ratio
+# is printed beside it. Targets: nad flows >= 1/3 of the bare loop's packet
+# rate, and <= 64 MB peak RSS. Exit status 0 when both hold, 1 when a target
+# is missed, 2 on a setup error.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -27,8 +33,9 @@ nconc=100000
 seed=1
 repeats=3
 cpu=1
+maxflows=
 
-while getopts "b:d:n:c:s:k:p:h" opt; do
+while getopts "b:d:n:c:s:k:p:m:h" opt; do
 	case $opt in
 	b) build=$OPTARG ;;
 	d) work=$OPTARG ;;
@@ -37,7 +44,8 @@ while getopts "b:d:n:c:s:k:p:h" opt; do
 	s) seed=$OPTARG ;;
 	k) repeats=$OPTARG ;;
 	p) cpu=$OPTARG ;;
-	*) sed -n '2,20p' "$0" >&2; exit 2 ;;
+	m) maxflows=$OPTARG ;;
+	*) sed -n '2,30p' "$0" >&2; exit 2 ;;
 	esac
 done
 
@@ -85,7 +93,7 @@ run() {
 rm -f "$work/bare.runs" "$work/nad.runs"
 for _ in $(seq "$repeats"); do
 	run bare "$bare" "$pcap"
-	run nad "$nad" flows -r "$pcap" -o /dev/null --stats
+	run nad "$nad" flows -r "$pcap" -o /dev/null --stats ${maxflows:+--max-flows "$maxflows"}
 done
 
 packets=$(sed -n 's/.*packets=\([0-9]*\).*/\1/p' "$work/bare.out")
@@ -98,18 +106,21 @@ read -r ns nc nm <<<"$(median nad)"
 
 echo "== flow-meter benchmark $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(uname -m), $(nproc) cores, pinned to CPU $cpu"
 echo "capture: $pcap ($packets packets, $nconc concurrent flows, seed $seed), median of $repeats runs"
+echo "nad flows options: -o /dev/null --stats${maxflows:+ --max-flows $maxflows}; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 awk -v p="$packets" -v bs="$bs" -v bc="$bc" -v bm="$bm" -v ns="$ns" -v nc="$nc" -v nm="$nm" '
 	function row(name, s, c, m) {
-		printf "%-18s %10d %9.3f %12.0f %10.1f %9.3f %10.1f\n", name, p, s, p / s, s * 1e9 / p, c, m / 1024
+		printf "%-18s %9d %8.3f %11.0f %7.3f %11.0f %8.1f %8.1f\n", name, p, s, p / s, c, p / c, c * 1e9 / p, m / 1024
 	}
 	BEGIN {
-		printf "%-18s %10s %9s %12s %10s %9s %10s\n", "program", "packets", "wall_s", "packets/s", "ns/packet", "cpu_s", "peak_MB"
+		printf "%-18s %9s %8s %11s %7s %11s %8s %8s\n", "program", "packets", "wall_s", "pkts/wall_s", "cpu_s", "pkts/cpu_s", "ns/pkt", "peak_MB"
 		row("bare pcap_next_ex", bs, bc, bm)
 		row("nad flows", ns, nc, nm)
-		ratio = bs / ns
-		printf "rate ratio nad/bare: %.3f (target >= 0.333): %s\n", ratio, ratio >= 1 / 3 ? "PASS" : "FAIL"
-		printf "nad flows peak RSS: %.1f MB (target <= 64 MB): %s\n", nm / 1024, nm <= 65536 ? "PASS" : "FAIL"
-		exit !(ratio >= 1 / 3 && nm <= 65536)
+		ratio = bc / nc
+		rate_ok = (ratio >= 1 / 3)
+		rss_ok = (nm <= 65536)
+		printf "rate ratio nad/bare: %.3f by CPU time (%.3f by wall time); target >= 0.333: %s\n", ratio, bs / ns, (rate_ok ? "PASS" : "FAIL")
+		printf "nad flows peak RSS: %.1f MB; target <= 64 MB: %s\n", nm / 1024, (rss_ok ? "PASS" : "FAIL")
+		exit !(rate_ok && rss_ok)
 	}' && ok=0 || ok=1
 echo "nad flows --stats (last run):"
 sed 's/^/  /' "$work/nad.err"
