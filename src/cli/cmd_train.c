@@ -26,9 +26,6 @@
 #define NORM_MAX_ROWS 200000
 #define CALIB_MAX_ROWS 200000
 #define REPR_MAX_ROWS 4000
-/* Without --epochs, stop after about this many samples in all (a million
- * flows get 20 passes), so training time stays bounded on a Pi. */
-#define SAMPLE_BUDGET 20000000.0
 
 struct train_args {
 	const char *inputs[MAX_INPUTS];
@@ -57,7 +54,7 @@ static void usage(FILE *f)
 		"                       ArmNN 22 cannot run it; default one scale per tensor)\n"
 		"      --seed N         random seed (default 1); same data and seed, same file\n"
 		"      --hidden A,B,C   hidden layer sizes (default n/2,n/4,n/2 for n features)\n"
-		"      --epochs N       at most N epochs (default: up to 100, about 20M samples)\n"
+		"      --epochs N       at most N epochs (default: 100, fewer for big inputs: ~12M samples)\n"
 		"      --batch N        mini-batch size (default 256)\n"
 		"      --lr X           Adam learning rate (default 0.001)\n"
 		"      --patience N     stop after N epochs without validation gain (default 5)\n"
@@ -369,8 +366,7 @@ static int train_model(struct train_state *s, struct train_result *res)
 	o.batch = (unsigned)a->batch;
 	o.lr = a->lr;
 	o.patience = (unsigned)a->patience;
-	o.epochs = a->epochs ? (unsigned)a->epochs
-			     : (unsigned)fmax(5.0, fmin(100.0, ceil(SAMPLE_BUDGET / (double)n_train)));
+	o.epochs = a->epochs ? (unsigned)a->epochs : train_default_epochs(n_train);
 	o.progress = a->quiet ? NULL : progress;
 	r = train_ae_fit(&s->ae, s->data.x, n_train, val_x, n_val, &o, res);
 	if (r < 0)

@@ -1,11 +1,11 @@
 /* ae.c - a dense autoencoder trained with mini-batch Adam.
  *
  * Speed: a million flows must train in minutes on one Pi core, so every
- * inner loop is an "axpy" (y[0..k) += a * w[0..k)) over a row padded to a
- * multiple of 8 floats and written with GCC vector types. That vectorises
- * on NEON and SSE alike without -O3 or -ffast-math, and because no loop
- * reduces across lanes the result is bit-identical to the scalar
- * arithmetic: the same seed gives the same model on every run. Weights are
+ * product works on rows padded to a multiple of 8 floats with GCC vector
+ * types, 8 output lanes per accumulator, 4 rows per weight load. That
+ * vectorises on NEON and SSE alike without -O3 or -ffast-math, and no sum
+ * is ever split across lanes or reordered, so the result does not depend
+ * on the vector width: the same seed gives the same model on every run. Weights are
  * kept transposed ([in][out]) for the forward pass and the weight
  * gradient, and in [out][in] order for back-propagating deltas; padding
  * stays exactly zero because its gradients are zero.
@@ -33,16 +33,6 @@ static float *falloc(size_t n)
 	return p;
 }
 
-/* y[0..n) += a * x[0..n), n a multiple of VW, both vf8 aligned. */
-static inline void axpy(float *restrict y, float a, const float *restrict x, uint32_t n)
-{
-	vf8 *vy = (vf8 *)y;
-	const vf8 *vx = (const vf8 *)x;
-
-	for (uint32_t k = 0; k < n / VW; k++)
-		vy[k] += a * vx[k];
-}
-
 static inline void vadd(float *restrict y, const float *restrict x, uint32_t n)
 {
 	vf8 *vy = (vf8 *)y;
@@ -50,6 +40,91 @@ static inline void vadd(float *restrict y, const float *restrict x, uint32_t n)
 
 	for (uint32_t k = 0; k < n / VW; k++)
 		vy[k] += vx[k];
+}
+
+/* y[r][0..pn) = bias + sum over i < k of a[r][i] * w[i][0..pn), for every
+ * row r (a's rows sa floats apart, y's and w's pn apart; bias NULL = 0).
+ * Four rows share each weight load, and each 8-float accumulator stays in
+ * a register across the whole sum. */
+static void gemm_rows(float *restrict y, const float *restrict a, size_t sa, uint32_t k,
+		      const float *restrict w, uint32_t pn, const float *restrict bias, size_t rows)
+{
+	const vf8 *vw = (const vf8 *)w;
+	uint32_t nv = pn / VW;
+	size_t r = 0;
+
+	for (; r + 4 <= rows; r += 4) {
+		const float *a0 = a + r * sa, *a1 = a0 + sa, *a2 = a1 + sa, *a3 = a2 + sa;
+		vf8 *y0 = (vf8 *)(y + r * pn);
+
+		for (uint32_t v = 0; v < nv; v++) {
+			vf8 c0 = bias ? ((const vf8 *)bias)[v] : (vf8){ 0 };
+			vf8 c1 = c0, c2 = c0, c3 = c0;
+
+			for (uint32_t i = 0; i < k; i++) {
+				vf8 wv = vw[(size_t)i * nv + v];
+
+				c0 += a0[i] * wv;
+				c1 += a1[i] * wv;
+				c2 += a2[i] * wv;
+				c3 += a3[i] * wv;
+			}
+			y0[v] = c0;
+			y0[nv + v] = c1;
+			y0[2 * nv + v] = c2;
+			y0[3 * nv + v] = c3;
+		}
+	}
+	for (; r < rows; r++) {
+		const float *a0 = a + r * sa;
+		vf8 *y0 = (vf8 *)(y + r * pn);
+
+		for (uint32_t v = 0; v < nv; v++) {
+			vf8 c0 = bias ? ((const vf8 *)bias)[v] : (vf8){ 0 };
+
+			for (uint32_t i = 0; i < k; i++)
+				c0 += a0[i] * vw[(size_t)i * nv + v];
+			y0[v] = c0;
+		}
+	}
+}
+
+/* g[i][0..pn) += sum over rows r of x[r][i] * d[r][0..pn), for i < k: the
+ * weight gradient, four weight rows per pass over the deltas. */
+static void gemm_grad(float *restrict g, const float *restrict x, size_t sx, uint32_t k,
+		      const float *restrict d, uint32_t pn, size_t rows)
+{
+	const vf8 *vd = (const vf8 *)d;
+	vf8 *vg = (vf8 *)g;
+	uint32_t nv = pn / VW, i = 0;
+
+	for (; i + 4 <= k; i += 4)
+		for (uint32_t v = 0; v < nv; v++) {
+			vf8 c0 = vg[(size_t)i * nv + v], c1 = vg[(size_t)(i + 1) * nv + v];
+			vf8 c2 = vg[(size_t)(i + 2) * nv + v], c3 = vg[(size_t)(i + 3) * nv + v];
+
+			for (size_t r = 0; r < rows; r++) {
+				vf8 dv = vd[r * nv + v];
+				const float *xr = x + r * sx + i;
+
+				c0 += xr[0] * dv;
+				c1 += xr[1] * dv;
+				c2 += xr[2] * dv;
+				c3 += xr[3] * dv;
+			}
+			vg[(size_t)i * nv + v] = c0;
+			vg[(size_t)(i + 1) * nv + v] = c1;
+			vg[(size_t)(i + 2) * nv + v] = c2;
+			vg[(size_t)(i + 3) * nv + v] = c3;
+		}
+	for (; i < k; i++)
+		for (uint32_t v = 0; v < nv; v++) {
+			vf8 c0 = vg[(size_t)i * nv + v];
+
+			for (size_t r = 0; r < rows; r++)
+				c0 += x[r * sx + i] * vd[r * nv + v];
+			vg[(size_t)i * nv + v] = c0;
+		}
 }
 
 /* Refresh the exact [out][in] copy from the padded transposed weights. */
@@ -128,20 +203,13 @@ void train_ae_net(const struct train_ae *ae, struct tfl_dense_layer *layers, str
 static void forward(const struct train_ae *ae, float *const *act, size_t rows)
 {
 	for (size_t l = 0; l < ae->n_layers; l++) {
-		uint32_t pi = ae->pad[l], po = ae->pad[l + 1], in = ae->size[l];
+		uint32_t pi = ae->pad[l], po = ae->pad[l + 1];
+		float *y = act[l + 1];
 
-		for (size_t r = 0; r < rows; r++) {
-			const float *a = act[l] + r * pi;
-			float *y = act[l + 1] + r * po;
-
-			memcpy(y, ae->b[l], po * sizeof *y);
-			for (uint32_t i = 0; i < in; i++)
-				if (a[i] != 0.0f)   /* ReLU zeros add nothing */
-					axpy(y, a[i], ae->wt[l] + (size_t)i * po, po);
-			if (ae->act[l] == TFL_ACT_RELU)
-				for (uint32_t o = 0; o < po; o++)
-					y[o] = y[o] > 0.0f ? y[o] : 0.0f;
-		}
+		gemm_rows(y, act[l], pi, ae->size[l], ae->wt[l], po, ae->b[l], rows);
+		if (ae->act[l] == TFL_ACT_RELU)
+			for (size_t k = 0; k < rows * po; k++)
+				y[k] = y[k] > 0.0f ? y[k] : 0.0f;
 	}
 }
 
@@ -318,33 +386,18 @@ static double train_batch(struct train_ae *ae, struct adam *a, float **act, size
 			delta[r * pl + j] = d * scale;
 		}
 	for (size_t l = L; l-- > 0;) {
-		uint32_t pi = ae->pad[l], po = ae->pad[l + 1], in = ae->size[l];
+		uint32_t pi = ae->pad[l], po = ae->pad[l + 1];
 
-		for (size_t r = 0; r < rows; r++) {
-			const float *x = act[l] + r * pi;
-			const float *d = delta + r * po;
-
-			vadd(a->gb[l], d, po);
-			for (uint32_t i = 0; i < in; i++)
-				if (x[i] != 0.0f)
-					axpy(a->gw[l] + (size_t)i * po, x[i], d, po);
-		}
+		for (size_t r = 0; r < rows; r++)
+			vadd(a->gb[l], delta + r * po, po);
+		gemm_grad(a->gw[l], act[l], pi, ae->size[l], delta, po, rows);
 		if (l == 0)
 			break;
-		for (size_t r = 0; r < rows; r++) {
-			const float *d = delta + r * po;
-			const float *x = act[l] + r * pi;
-			float *pd = prev + r * pi;
-
-			memset(pd, 0, pi * sizeof *pd);
-			for (uint32_t o = 0; o < ae->size[l + 1]; o++)
-				if (d[o] != 0.0f)
-					axpy(pd, d[o], a->wp[l] + (size_t)o * pi, pi);
-			/* ReLU: the gradient passes only where the unit was active */
-			for (uint32_t i = 0; i < pi; i++)
-				if (!(x[i] > 0.0f))
-					pd[i] = 0.0f;
-		}
+		gemm_rows(prev, delta, po, ae->size[l + 1], a->wp[l], pi, NULL, rows);
+		/* ReLU: the gradient passes only where the unit was active */
+		for (size_t k = 0; k < rows * pi; k++)
+			if (!(act[l][k] > 0.0f))
+				prev[k] = 0.0f;
 		{
 			float *t = delta;
 
@@ -386,6 +439,13 @@ static double now_s(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+unsigned train_default_epochs(size_t n_train)
+{
+	double e = ceil(TRAIN_SAMPLE_BUDGET / (double)(n_train ? n_train : 1));
+
+	return (unsigned)(e < 5.0 ? 5.0 : e > 100.0 ? 100.0 : e);
 }
 
 int train_ae_fit(struct train_ae *ae, const float *train_x, size_t n_train, const float *val_x,

@@ -144,6 +144,12 @@ struct train_opts {
 	void *ctx;
 };
 
+/* Epochs when the user gives none: about TRAIN_SAMPLE_BUDGET samples in
+ * all (a million flows get a dozen passes, a few thousand get 100), so
+ * training time stays bounded on a Pi; early stopping may end sooner. */
+#define TRAIN_SAMPLE_BUDGET 12000000.0
+unsigned train_default_epochs(size_t n_train);
+
 struct train_result {
 	unsigned epochs_run, best_epoch;
 	double loss, val_loss;     /* at the best epoch */
