@@ -25,3 +25,4 @@ int cli_parse_long(const char *s, long min, long max, long *ret);
 int cmd_flows(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_model(int argc, char **argv);
+int cmd_detect(int argc, char **argv);

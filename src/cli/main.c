@@ -15,6 +15,7 @@ static const struct command commands[] = {
 	{ "flows", cmd_flows, "flow meter: one record per flow with every feature" },
 	{ "train", cmd_train, "train and calibrate an autoencoder, write a .tflite model" },
 	{ "model", cmd_model, "inspect or run a .tflite model" },
+	{ "detect", cmd_detect, "offline analysis of a capture: incidents ranked by severity" },
 };
 
 static void usage(FILE *out)
