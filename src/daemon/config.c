@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "sink/records.h"
 
@@ -665,5 +666,36 @@ int cfg_load_string(const char *text, const char *name, struct nad_config *ret_c
 	st->text = text;
 	r = load(st, ret_cfg);
 	free(st);
+	return r;
+}
+
+int cfg_database_for_query(const char *db_opt, const char *config_opt, char *buf, size_t len,
+			   char *err, size_t errlen)
+{
+	struct nad_config *cfg;
+	const char *path = config_opt;
+	int r = 0;
+
+	if (db_opt) {
+		snprintf(buf, len, "%s", db_opt);
+		return 0;
+	}
+	cfg = malloc(sizeof *cfg);
+	if (!cfg)
+		return -ENOMEM;
+	cfg_init(cfg);
+	/* the installed configuration, when there is one we may read */
+	if (!path && access(CFG_DEFAULT_PATH, R_OK) == 0)
+		path = CFG_DEFAULT_PATH;
+	if (path)
+		r = cfg_load(path, cfg, err, errlen);
+	if (r == 0 && !cfg->output.database_path[0]) {
+		snprintf(err, errlen, "%s: [output] database_path is empty: no history is kept",
+			 path ? path : "configuration");
+		r = -ENOENT;
+	}
+	if (r == 0)
+		snprintf(buf, len, "%s", cfg->output.database_path);
+	free(cfg);
 	return r;
 }

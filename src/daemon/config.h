@@ -111,6 +111,14 @@ int cfg_load(const char *path, struct nad_config *ret_cfg, char *err, size_t err
 int cfg_load_string(const char *text, const char *name, struct nad_config *ret_cfg,
 		    char *err, size_t errlen);
 
+/* The database a query command (`nad status`, `nad anomalies`) reads:
+ * db_opt if given (--db), else [output] database_path of config_opt (-c),
+ * else of CFG_DEFAULT_PATH if that file exists, else the built-in default.
+ * -EINVAL (bad configuration; message in err) or -ENOENT (configuration
+ * history disabled: database_path is empty). */
+int cfg_database_for_query(const char *db_opt, const char *config_opt, char *buf, size_t len,
+			   char *err, size_t errlen);
+
 /* Value parsers, shared with the command line. Each returns 0 or -EINVAL and
  * writes *ret only on success. */
 

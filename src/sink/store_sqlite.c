@@ -84,7 +84,7 @@ static const char schema_sql[] =
 
 enum stmt_id {
 	S_ANOMALY, S_INCIDENT, S_LEARNING_SET, S_LEARNING_GET, S_TRAFFIC_ADD, S_TRAFFIC_EACH,
-	S_STATUS_SET, S_STATUS_GET, S_COUNT, S_RETAIN_ANOM, S_RETAIN_INC, S_COUNT_STMTS
+	S_STATUS_SET, S_STATUS_GET, S_STATUS_EACH, S_COUNT, S_RETAIN_ANOM, S_RETAIN_INC, S_COUNT_STMTS
 };
 
 static const char *const stmt_sql[S_COUNT_STMTS] = {
@@ -115,6 +115,7 @@ static const char *const stmt_sql[S_COUNT_STMTS] = {
 		" ORDER BY flows DESC, proto, port_class",
 	[S_STATUS_SET] = "INSERT OR REPLACE INTO service_status (key, value, updated_at) VALUES (?,?,?)",
 	[S_STATUS_GET] = "SELECT value FROM service_status WHERE key = ?",
+	[S_STATUS_EACH] = "SELECT key, value, updated_at FROM service_status ORDER BY key",
 	[S_COUNT] = "SELECT level_num, count(*) FROM incidents WHERE last_ts >= ? GROUP BY level_num",
 	[S_RETAIN_ANOM] = "DELETE FROM anomalies WHERE id IN"
 		" (SELECT id FROM anomalies WHERE last_ts < ? ORDER BY last_ts LIMIT ?)",
@@ -525,6 +526,26 @@ int store_get_status(struct store *st, const char *key, char *buf, size_t len)
 	return r;
 }
 
+int store_each_status(struct store *st, store_status_fn fn, void *user)
+{
+	sqlite3_stmt *s = prep(st, S_STATUS_EACH);
+	int rc, r = 0;
+
+	if (!s)
+		return -EIO;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		char key[64], value[256];
+		column_text(s, 0, key, sizeof key);
+		column_text(s, 1, value, sizeof value);
+		if ((r = fn(key, value, column_u64(s, 2), user)) < 0)
+			break;
+	}
+	if (r >= 0 && rc != SQLITE_DONE)
+		r = fail(st, rc);
+	sqlite3_reset(s);
+	return r < 0 ? r : 0;
+}
+
 int store_count_incidents(struct store *st, uint64_t since_us, uint64_t ret_by_level[5])
 {
 	sqlite3_stmt *s = prep(st, S_COUNT);
@@ -787,6 +808,7 @@ int store_add_traffic(struct store *st, const struct store_traffic *t) { return 
 int store_each_traffic(struct store *st, store_traffic_fn fn, void *user) { return -ENOTSUP; }
 int store_set_status(struct store *st, const char *key, const char *value) { return -ENOTSUP; }
 int store_get_status(struct store *st, const char *key, char *buf, size_t len) { return -ENOTSUP; }
+int store_each_status(struct store *st, store_status_fn fn, void *user) { return -ENOTSUP; }
 int store_count_incidents(struct store *st, uint64_t since_us, uint64_t ret_by_level[5]) { return -ENOTSUP; }
 int store_retain(struct store *st, uint64_t cutoff_us, unsigned max_rows) { return -ENOTSUP; }
 int store_journal_mode(struct store *st, char *buf, size_t len) { return -ENOTSUP; }

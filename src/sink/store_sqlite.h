@@ -69,6 +69,9 @@ int store_each_traffic(struct store *st, store_traffic_fn fn, void *user);
 int store_set_status(struct store *st, const char *key, const char *value);
 /* -ENOENT if the key was never set. */
 int store_get_status(struct store *st, const char *key, char *buf, size_t len);
+typedef int (*store_status_fn)(const char *key, const char *value, uint64_t updated_at_us, void *user);
+/* Every key, sorted by name. A callback returning < 0 stops and returns it. */
+int store_each_status(struct store *st, store_status_fn fn, void *user);
 
 /* Queries. */
 enum store_sort {
