@@ -15,8 +15,10 @@
 #include "sink/sink_jsonl.h"
 #include "sink/store_sqlite.h"
 
-/* Until cli.h declares it (the lead adds it with the command table entry). */
+/* Until cli.h declares them (the lead adds them with the command table entry). */
 int cmd_anomalies(int argc, char **argv);
+int cli_open_history(const char *cmd, const char *db_opt, const char *config_opt,
+		     char *db, size_t dblen, struct store **ret_store);
 
 static void usage(FILE *out)
 {
@@ -178,7 +180,7 @@ int cmd_anomalies(int argc, char **argv)
 	const char *db_opt = NULL, *config_opt = NULL;
 	bool incidents = false;
 	struct out o = { 0 };
-	char db[CFG_PATH_MAX], err[1200];
+	char db[CFG_PATH_MAX];
 	struct store *st;
 	long n;
 	int c, r;
@@ -241,17 +243,8 @@ int cmd_anomalies(int argc, char **argv)
 	if (optind < argc)
 		return cli_usage_error("anomalies", "unexpected argument '%s'", argv[optind]);
 
-	r = cfg_database_for_query(db_opt, config_opt, db, sizeof db, err, sizeof err);
-	if (r < 0) {
-		cli_errorf("anomalies: %s", err);
-		return r == -EINVAL ? NAD_EXIT_USAGE : NAD_EXIT_FAILURE;
-	}
-	r = store_open_readonly(db, &st, err, sizeof err);
-	if (r < 0) {
-		cli_errorf("anomalies: %s%s", err,
-			   r == -ENOENT ? " (no history yet: is `nad run` running?)" : "");
-		return NAD_EXIT_FAILURE;
-	}
+	if ((r = cli_open_history("anomalies", db_opt, config_opt, db, sizeof db, &st)) != NAD_EXIT_OK)
+		return r;
 	r = incidents ? store_query_incidents(st, &f, print_incident, &o)
 		      : store_query_anomalies(st, &f, print_anomaly, &o);
 	if (r < 0) {

@@ -18,8 +18,11 @@
 #include "sink/records.h"
 #include "sink/store_sqlite.h"
 
-/* Until cli.h declares it (the lead adds it with the command table entry). */
+/* Until cli.h declares them (the lead adds them with the command table entry). */
 int cmd_status(int argc, char **argv);
+struct store;
+int cli_open_history(const char *cmd, const char *db_opt, const char *config_opt,
+		     char *db, size_t dblen, struct store **ret_store);
 
 static void usage(FILE *out)
 {
@@ -150,6 +153,28 @@ static uint64_t today_midnight_us(void)
 	return now < 0 ? 0 : (uint64_t)now * 1000000;
 }
 
+/* Find and open the history read-only for a query command; returns an exit
+ * code, NAD_EXIT_OK with *ret_store set on success. Shared with
+ * `nad anomalies`. */
+int cli_open_history(const char *cmd, const char *db_opt, const char *config_opt,
+		     char *db, size_t dblen, struct store **ret_store)
+{
+	char err[1200];
+	int r;
+
+	r = cfg_database_for_query(db_opt, config_opt, db, dblen, err, sizeof err);
+	if (r < 0) {
+		cli_errorf("%s: %s", cmd, err);
+		return r == -EINVAL ? NAD_EXIT_USAGE : NAD_EXIT_FAILURE;
+	}
+	r = store_open_readonly(db, ret_store, err, sizeof err);
+	if (r < 0) {
+		cli_errorf("%s: %s%s", cmd, err, r == -ENOENT ? " (no history yet: has `nad run` been started?)" : "");
+		return NAD_EXIT_FAILURE;
+	}
+	return NAD_EXIT_OK;
+}
+
 int cmd_status(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -159,7 +184,7 @@ int cmd_status(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *db_opt = NULL, *config_opt = NULL;
-	char db[CFG_PATH_MAX], err[1200], value[256];
+	char db[CFG_PATH_MAX], value[256];
 	struct store_learning l;
 	struct store *st;
 	uint64_t by_level[5];
@@ -184,16 +209,8 @@ int cmd_status(int argc, char **argv)
 	if (optind < argc)
 		return cli_usage_error("status", "unexpected argument '%s'", argv[optind]);
 
-	r = cfg_database_for_query(db_opt, config_opt, db, sizeof db, err, sizeof err);
-	if (r < 0) {
-		cli_errorf("status: %s", err);
-		return r == -EINVAL ? NAD_EXIT_USAGE : NAD_EXIT_FAILURE;
-	}
-	r = store_open_readonly(db, &st, err, sizeof err);
-	if (r < 0) {
-		cli_errorf("status: %s%s", err, r == -ENOENT ? " (has `nad run` been started?)" : "");
-		return NAD_EXIT_FAILURE;
-	}
+	if ((r = cli_open_history("status", db_opt, config_opt, db, sizeof db, &st)) != NAD_EXIT_OK)
+		return r;
 
 	printf("database:      %s\n", db);
 	r = store_get_learning(st, &l);
