@@ -3,9 +3,10 @@
  * A real multiplier M (e.g. input_scale * weight_scale / output_scale) is
  * stored as a Q31 mantissa and a power-of-two shift, M = mult * 2^(shift-31),
  * mult in [2^30, 2^31). Applying it rounds twice, exactly as TFLite's
- * reference kernels do (gemmlowp's SaturatingRoundingDoublingHighMul, then
- * RoundingDivideByPOT, both rounding half away from zero), so nad's int8
- * results match TFLite to the bit. Pure arithmetic: no state, no errors.
+ * reference kernels do (gemmlowp's SaturatingRoundingDoublingHighMul, whose
+ * ties go toward +infinity, then RoundingDivideByPOT, whose ties go away
+ * from zero), so nad's int8 results match TFLite to the bit. Pure
+ * arithmetic: no state, no errors.
  */
 #pragma once
 #include <stdint.h>
@@ -16,8 +17,10 @@
  * shifts above 30. m == 0 (or not finite, or negative) gives 0, 0. */
 void tfl_quantize_multiplier(double m, int32_t *ret_mult, int *ret_shift);
 
-/* High 32 bits of 2*a*b, rounded half away from zero; saturates the one
- * overflowing case (INT32_MIN * INT32_MIN) to INT32_MAX. */
+/* High 32 bits of 2*a*b, rounded to nearest with ties toward +infinity
+ * (a nudge of 2^30, or 1 - 2^30 for a negative product, then division
+ * truncating toward zero); saturates the one overflowing case
+ * (INT32_MIN * INT32_MIN) to INT32_MAX. */
 int32_t tfl_sat_rounding_doubling_high_mul(int32_t a, int32_t b);
 
 /* x / 2^exponent rounded half away from zero, exponent in [0, 31]. */
