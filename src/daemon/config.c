@@ -35,10 +35,14 @@ void cfg_init(struct nad_config *cfg)
 	cfg->capture.buffer_mb = 8;
 
 	cfg->flows.max_flows = 65536;
+	cfg->flows.tcp_half_open_timeout_us = 30 * US_PER_S;
 	cfg->flows.tcp_idle_timeout_us = 300 * US_PER_S;
-	cfg->flows.tcp_closed_timeout_us = 5 * US_PER_S;
-	cfg->flows.udp_idle_timeout_us = 60 * US_PER_S;
+	cfg->flows.tcp_closing_timeout_us = 120 * US_PER_S;
+	cfg->flows.tcp_closed_timeout_us = 10 * US_PER_S;
+	cfg->flows.udp_idle_timeout_us = 120 * US_PER_S;
+	cfg->flows.dns_idle_timeout_us = 10 * US_PER_S;
 	cfg->flows.icmp_idle_timeout_us = 30 * US_PER_S;
+	cfg->flows.other_idle_timeout_us = 120 * US_PER_S;
 	cfg->flows.active_timeout_us = 1800 * US_PER_S;
 
 	cfg->learning.duration_us = 24 * 3600 * US_PER_S;
@@ -52,8 +56,8 @@ void cfg_init(struct nad_config *cfg)
 
 	cfg->detection.threshold[REC_LEVEL_NONE] = 0;
 	cfg->detection.threshold[REC_LEVEL_LOW] = 50;
-	cfg->detection.threshold[REC_LEVEL_MEDIUM] = 70;
-	cfg->detection.threshold[REC_LEVEL_HIGH] = 85;
+	cfg->detection.threshold[REC_LEVEL_MEDIUM] = 65;
+	cfg->detection.threshold[REC_LEVEL_HIGH] = 80;
 	cfg->detection.threshold[REC_LEVEL_CRITICAL] = 95;
 	cfg->detection.incident_window_us = 600 * US_PER_S;
 	cfg->detection.alert_level = REC_LEVEL_HIGH;
@@ -283,10 +287,14 @@ static const struct key keys[] = {
 	{ "capture", "buffer_mb", KEY_SIZE_MB, F(capture.buffer_mb), 0, 4096, "megabytes from 0 to 4096 (e.g. 8 or 8M)" },
 
 	{ "flows", "max_flows", KEY_U32, F(flows.max_flows), 16, 16777216, "a whole number from 16 to 16777216" },
+	{ "flows", "tcp_half_open_timeout", KEY_DURATION, F(flows.tcp_half_open_timeout_us), US_PER_S, 24 * HOUR, "a duration from 1s to 24h (e.g. 30s)" },
 	{ "flows", "tcp_idle_timeout", KEY_DURATION, F(flows.tcp_idle_timeout_us), US_PER_S, 24 * HOUR, "a duration from 1s to 24h (e.g. 5m)" },
-	{ "flows", "tcp_closed_timeout", KEY_DURATION, F(flows.tcp_closed_timeout_us), 0, HOUR, "a duration from 0 to 1h (e.g. 5s)" },
-	{ "flows", "udp_idle_timeout", KEY_DURATION, F(flows.udp_idle_timeout_us), US_PER_S, 24 * HOUR, "a duration from 1s to 24h (e.g. 60s)" },
+	{ "flows", "tcp_closing_timeout", KEY_DURATION, F(flows.tcp_closing_timeout_us), US_PER_S, 24 * HOUR, "a duration from 1s to 24h (e.g. 2m)" },
+	{ "flows", "tcp_closed_timeout", KEY_DURATION, F(flows.tcp_closed_timeout_us), US_PER_S, HOUR, "a duration from 1s to 1h (e.g. 10s)" },
+	{ "flows", "udp_idle_timeout", KEY_DURATION, F(flows.udp_idle_timeout_us), US_PER_S, 24 * HOUR, "a duration from 1s to 24h (e.g. 2m)" },
+	{ "flows", "dns_idle_timeout", KEY_DURATION, F(flows.dns_idle_timeout_us), US_PER_S, 24 * HOUR, "a duration from 1s to 24h (e.g. 10s)" },
 	{ "flows", "icmp_idle_timeout", KEY_DURATION, F(flows.icmp_idle_timeout_us), US_PER_S, 24 * HOUR, "a duration from 1s to 24h (e.g. 30s)" },
+	{ "flows", "other_idle_timeout", KEY_DURATION, F(flows.other_idle_timeout_us), US_PER_S, 24 * HOUR, "a duration from 1s to 24h (e.g. 2m)" },
 	{ "flows", "active_timeout", KEY_DURATION, F(flows.active_timeout_us), US_PER_S, 7 * 24 * HOUR, "a duration from 1s to 7d (e.g. 30m)" },
 
 	{ "learning", "duration", KEY_DURATION, F(learning.duration_us), 0, 365 * 24 * HOUR, "a duration up to 365d (e.g. 24h)" },

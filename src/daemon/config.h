@@ -31,13 +31,18 @@ struct cfg_capture {
 	int buffer_mb;                   /* kernel ring; 0 = libpcap default */
 };
 
+/* Timeouts as in flow/flow_table.h (enum flow_timeout), same defaults. */
 struct cfg_flows {
 	uint32_t max_flows;
-	uint64_t tcp_idle_timeout_us;
-	uint64_t tcp_closed_timeout_us;  /* kept after FIN/RST to catch the last segments */
+	uint64_t tcp_half_open_timeout_us;  /* only SYNs from the initiator so far */
+	uint64_t tcp_idle_timeout_us;       /* established */
+	uint64_t tcp_closing_timeout_us;    /* one side sent FIN */
+	uint64_t tcp_closed_timeout_us;     /* kept after FIN+FIN or RST to catch the last segments */
 	uint64_t udp_idle_timeout_us;
+	uint64_t dns_idle_timeout_us;       /* UDP on port 53, 5353 or 5355 */
 	uint64_t icmp_idle_timeout_us;
-	uint64_t active_timeout_us;      /* a long flow emits a partial record this often */
+	uint64_t other_idle_timeout_us;
+	uint64_t active_timeout_us;         /* a long flow emits a partial record this often */
 };
 
 struct cfg_learning {

@@ -107,8 +107,8 @@ static void test_defaults(void)
 	CHECK(!strcmp(c.learning.baseline_path, "/var/lib/nad/baseline.csv"));
 	CHECK(!strcmp(c.model.path, "/var/lib/nad/model.tflite"));
 	CHECK_NEAR(c.detection.threshold[REC_LEVEL_LOW], 50, 0);
-	CHECK_NEAR(c.detection.threshold[REC_LEVEL_MEDIUM], 70, 0);
-	CHECK_NEAR(c.detection.threshold[REC_LEVEL_HIGH], 85, 0);
+	CHECK_NEAR(c.detection.threshold[REC_LEVEL_MEDIUM], 65, 0);
+	CHECK_NEAR(c.detection.threshold[REC_LEVEL_HIGH], 80, 0);
 	CHECK_NEAR(c.detection.threshold[REC_LEVEL_CRITICAL], 95, 0);
 	CHECK(c.detection.incident_window_us == 600 * S);
 	CHECK_EQ_INT(c.detection.alert_level, REC_LEVEL_HIGH);
@@ -160,8 +160,9 @@ static void test_shipped_file(void)
 		fclose(f);
 	static const char *const names[] = {
 		"interface =", "filter =", "snaplen =", "promiscuous =", "buffer_mb =",
-		"max_flows =", "tcp_idle_timeout =", "tcp_closed_timeout =", "udp_idle_timeout =",
-		"icmp_idle_timeout =", "active_timeout =", "duration =", "min_flows =",
+		"max_flows =", "tcp_half_open_timeout =", "tcp_idle_timeout =", "tcp_closing_timeout =",
+		"tcp_closed_timeout =", "udp_idle_timeout =", "dns_idle_timeout =", "icmp_idle_timeout =",
+		"other_idle_timeout =", "active_timeout =", "duration =", "min_flows =",
 		"baseline_path =", "path =", "int8 =", "seed =", "threshold_low =",
 		"threshold_medium =", "threshold_high =", "threshold_critical =",
 		"incident_window =", "alert_level =", "batch_size =", "jsonl_path =",
@@ -185,10 +186,14 @@ static const char every_key[] =
 	"buffer_mb = 16M\n"
 	"[flows]\n"
 	"max_flows = 1000\n"
+	"tcp_half_open_timeout = 20s\n"
 	"tcp_idle_timeout = 2m\n"
+	"tcp_closing_timeout = 90s\n"
 	"tcp_closed_timeout = 1s\n"
 	"udp_idle_timeout = 45s\n"
+	"dns_idle_timeout = 3s\n"
 	"icmp_idle_timeout = 10s\n"
+	"other_idle_timeout = 1h\n"
 	"active_timeout = 1h\n"
 	"[learning]\n"
 	"duration = 90s\n"
@@ -236,7 +241,11 @@ static void test_every_key(void)
 	CHECK(!c.capture.promiscuous);
 	CHECK_EQ_INT(c.capture.buffer_mb, 16);
 	CHECK_EQ_INT(c.flows.max_flows, 1000);
+	CHECK(c.flows.tcp_half_open_timeout_us == 20 * S);
 	CHECK(c.flows.tcp_idle_timeout_us == 120 * S);
+	CHECK(c.flows.tcp_closing_timeout_us == 90 * S);
+	CHECK(c.flows.dns_idle_timeout_us == 3 * S);
+	CHECK(c.flows.other_idle_timeout_us == 3600 * S);
 	CHECK(c.flows.tcp_closed_timeout_us == 1 * S);
 	CHECK(c.flows.udp_idle_timeout_us == 45 * S);
 	CHECK(c.flows.icmp_idle_timeout_us == 10 * S);
