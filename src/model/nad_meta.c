@@ -106,10 +106,20 @@ double nad_meta_error(const struct nad_meta *m, const float *in, const float *ou
 {
 	double s = 0.0;
 
+	/* Each input's squared error counts relative to how well the model
+	 * reconstructs that input on baseline flows (err_mean, measured at
+	 * calibration): a plain mean would let one wildly wrong feature -- 300
+	 * distinct ports where the baseline never saw more than 6 -- drown in
+	 * the ordinary noise of 60 others. The floor keeps inputs the model
+	 * reproduces perfectly on baseline (constants) from dividing by ~0.
+	 * Before err_mean is known (calibration's first pass) it is 0 and the
+	 * floor makes this a scaled plain mean. */
 	for (size_t i = 0; i < m->n_features; i++) {
 		double d = (double)in[i] - out[i];
+		double base = m->features[i].err_mean > NAD_META_ERR_FLOOR ? m->features[i].err_mean
+									  : NAD_META_ERR_FLOOR;
 
-		s += d * d;
+		s += d * d / base;
 	}
 	return m->n_features ? s / (double)m->n_features : 0.0;
 }

@@ -8,7 +8,8 @@
  *     (log1p or linear) and robust normalisation (median, IQR-based scale):
  *       model_input[i] = clip((transform(x) - center) / scale, +-clip)
  *   - the score: reconstruction error = mean over inputs of the squared
- *     difference in normalised units; its distribution on held-out baseline
+ *     difference in normalised units, each divided by that input's mean
+ *     squared error on held-out baseline rows (floored); its distribution on held-out baseline
  *     rows as empirical quantiles plus a generalised Pareto tail, so any
  *     error maps to P(error >= e); per-feature error statistics for
  *     explanations;
@@ -107,7 +108,12 @@ double nad_meta_transform(enum nad_transform t, double x);
  * non-finite value is treated as the feature's center (input 0). */
 void nad_meta_normalise(const struct nad_meta *m, const double *values, float *ret_model_input);
 
-/* Reconstruction error as calibrated: mean over inputs of (in - out)^2. */
+/* Smallest per-input baseline error nad_meta_error divides by. */
+#define NAD_META_ERR_FLOOR 0.05
+
+/* Reconstruction error as calibrated: mean over inputs of
+ * (in - out)^2 / max(err_mean, NAD_META_ERR_FLOOR), i.e. each input's squared
+ * error relative to its typical error on held-out baseline flows. */
 double nad_meta_error(const struct nad_meta *m, const float *in, const float *out);
 
 /* P(error >= e) under the held-out error distribution: interpolated

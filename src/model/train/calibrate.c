@@ -126,9 +126,10 @@ int train_calibrate(struct nad_meta *meta, const float *x, size_t rows, train_re
 	r = recon(ctx, x, rows, y);
 	if (r < 0)
 		goto out;
+	/* Per-input errors first: nad_meta_error weighs each input by them. */
+	fill_feature_errors(meta, x, y, rows, scratch);
 	for (size_t i = 0; i < rows; i++)
 		err[i] = nad_meta_error(meta, x + i * n, y + i * n);
-	fill_feature_errors(meta, x, y, rows, scratch);
 	qsort(err, rows, sizeof *err, cmp_double);
 	for (size_t g = 0; g < ng; g++) {
 		meta->quantiles[g].p = quantile_grid[g];
