@@ -409,7 +409,8 @@ struct flow *flow_table_packet(struct flow_table *t, const struct flow_key *k, u
 		idle_append(t, f);
 		active_append(t, f);
 		t->stats.created++;
-		t->stats.active++;
+		if (++t->stats.active > t->stats.peak_active)
+			t->stats.peak_active = t->stats.active;
 		is_new = true;
 	}
 	dir = side ^ f->init_side;

@@ -98,6 +98,7 @@ struct flow_table_stats {
 	uint64_t created;
 	uint64_t ended[FLOW_END_MAX];  /* records by reason */
 	uint64_t active;               /* flows in the table now */
+	uint64_t peak_active;          /* most flows in the table at once */
 	uint64_t restarted;            /* SYN on a closed flow's key started a new flow */
 };
 
