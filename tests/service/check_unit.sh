@@ -19,8 +19,9 @@ command -v man >/dev/null 2>&1 ||
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 name=$(basename "$unit")
-sed "s#^ExecStart=/usr/bin/nad #ExecStart=$nad #" "$unit" >"$tmp/$name"
-grep -q "^ExecStart=$nad " "$tmp/$name" || fail "ExecStart= of '$unit' is not '/usr/bin/nad ...'"
+# (any install prefix: /usr/bin/nad, /usr/local/bin/nad, ...)
+sed "s#^ExecStart=/[^ ]*/nad #ExecStart=$nad #" "$unit" >"$tmp/$name"
+grep -q "^ExecStart=$nad " "$tmp/$name" || fail "ExecStart= of '$unit' is not '/PATH/TO/nad ...'"
 mkdir -p "$tmp/man/man1"
 cp "$manpage" "$tmp/man/man1/nad.1"
 
