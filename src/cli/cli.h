@@ -26,3 +26,4 @@ int cmd_flows(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_model(int argc, char **argv);
 int cmd_detect(int argc, char **argv);
+int cmd_run(int argc, char **argv);
