@@ -26,4 +26,13 @@ int cmd_flows(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_model(int argc, char **argv);
 int cmd_detect(int argc, char **argv);
+int cmd_anomalies(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+
+struct store;
+/* Open the history database read-only for a query command: --db, else the
+ * database_path of -c CONFIG, else of /etc/nad/nad.conf, else the default.
+ * Writes the path used into db; the caller owns *ret_store (store_close). */
+int cli_open_history(const char *cmd, const char *db_opt, const char *config_opt, char *db, size_t dblen,
+		     struct store **ret_store);
 int cmd_run(int argc, char **argv);

@@ -15,11 +15,6 @@
 #include "sink/sink_jsonl.h"
 #include "sink/store_sqlite.h"
 
-/* Until cli.h declares them (the lead adds them with the command table entry). */
-int cmd_anomalies(int argc, char **argv);
-int cli_open_history(const char *cmd, const char *db_opt, const char *config_opt,
-		     char *db, size_t dblen, struct store **ret_store);
-
 static void usage(FILE *out)
 {
 	fprintf(out,

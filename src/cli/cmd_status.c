@@ -18,12 +18,6 @@
 #include "sink/records.h"
 #include "sink/store_sqlite.h"
 
-/* Until cli.h declares them (the lead adds them with the command table entry). */
-int cmd_status(int argc, char **argv);
-struct store;
-int cli_open_history(const char *cmd, const char *db_opt, const char *config_opt,
-		     char *db, size_t dblen, struct store **ret_store);
-
 static void usage(FILE *out)
 {
 	fprintf(out,
