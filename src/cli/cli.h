@@ -5,6 +5,7 @@
  */
 #pragma once
 #include <stdarg.h>
+#include <stddef.h>
 
 enum {
 	NAD_EXIT_OK = 0,
