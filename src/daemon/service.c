@@ -74,6 +74,7 @@ struct svc {
 	uint64_t learn_start_ts;        /* packet time */
 	uint64_t learn_started_wall_us;
 	bool short_logged;
+	bool learned;                   /* this run had a learning period */
 	pthread_t trainer;
 	atomic_int train_done;          /* 1 once the trainer returned */
 	int train_result;
@@ -253,6 +254,19 @@ static bool exists(const char *path)
 
 /* ---- records out -------------------------------------------------------- */
 
+/* A file has no line rate to keep up with: rather than drop records when
+ * the queue fills, wait for the writer. Live capture never waits. */
+static void file_backpressure(struct svc *s)
+{
+	struct writer_stats ws;
+
+	if (!s->from_file)
+		return;
+	writer_get_stats(s->writer, &ws);
+	if (ws.depth >= ws.capacity / 2)
+		writer_flush(s->writer);
+}
+
 static void on_incident(const struct rec_incident *inc, void *user)
 {
 	struct svc *s = user;
@@ -260,6 +274,7 @@ static void on_incident(const struct rec_incident *inc, void *user)
 
 	if (inc->event == REC_INCIDENT_OPENED)
 		s->incidents_opened++;
+	file_backpressure(s);
 	writer_add_incident(s->writer, inc);
 	if (inc->level >= s->cfg.detection.alert_level && inc->event <= REC_INCIDENT_CLOSED)
 		svc_log("incident %s %s: %s %s %s (%s), score %.0f, %" PRIu64 " flows: %s", inc->uid, ev[inc->event],
@@ -277,6 +292,7 @@ static void on_scored(const struct flow_record *rec, const struct scored_flow *s
 	score_fill_anomaly(rec, sf, &a);
 	s->anomalies++;
 	incident_table_add(s->incidents, &a);
+	file_backpressure(s);
 	writer_add_anomaly(s->writer, &a);
 }
 
@@ -377,11 +393,12 @@ static void put_status(struct svc *s)
 				 s->baseline_flows, s->min_flows);
 		else
 			snprintf(buf, sizeof buf, "learning %.0f%% (%" PRIu64 " flows)", pct, s->baseline_flows);
-		put_learning(s);
 	} else {
 		snprintf(buf, sizeof buf, "detecting: %" PRIu64 " flows, %" PRIu64 " anomalies, %" PRIu64 " incidents",
 			 s->flows, s->anomalies, s->incidents_opened);
 	}
+	if (s->learned)
+		put_learning(s);
 	writer_set_status(s->writer, "status", buf);
 	notify("STATUS=%s", buf);
 	for (int p = 0; p < MIX_PROTOS; p++)
@@ -822,6 +839,7 @@ static int start(struct svc *s)
 		return SERVICE_EXIT_FAILURE;
 	}
 	s->state = learning ? SVC_LEARNING : SVC_DETECTING;
+	s->learned = learning;
 	s->learn_started_wall_us = wall_us();
 	return 0;
 }
