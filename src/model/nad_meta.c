@@ -203,8 +203,9 @@ int nad_meta_to_json(const struct nad_meta *m, char **ret_json, size_t *ret_len)
 	}
 	for (size_t i = 0; quants && i < m->n_quantiles; i++)
 		json_array_append_new(quants, json_pack("[f, f]", m->quantiles[i].p, m->quantiles[i].value));
-	score = json_pack("{s:s, s:o, s:{s:s, s:f, s:f, s:f, s:f}, s:I}",
-			  "error", "mean_squared_error_normalised",
+	score = json_pack("{s:s, s:f, s:o, s:{s:s, s:f, s:f, s:f, s:f}, s:I}",
+			  "error", "mean_relative_squared_error",
+			  "error_floor", NAD_META_ERR_FLOOR,
 			  "quantiles", quants,
 			  "tail", "model", "generalised_pareto", "threshold", m->tail_threshold,
 			  "fraction", m->tail_fraction, "xi", m->gpd_xi, "sigma", m->gpd_sigma,
@@ -229,8 +230,9 @@ int nad_meta_to_json(const struct nad_meta *m, char **ret_json, size_t *ret_len)
 			 "score", score, "training", train);
 	if (!root)
 		return -ENOMEM;
-	/* sorted keys and fixed float format: same model, same bytes */
-	s = json_dumps(root, JSON_INDENT(1) | JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
+	/* sorted keys and round-trip float precision: same model, same bytes,
+	 * and parsing gives back exactly the doubles that were written */
+	s = json_dumps(root, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
 	json_decref(root);
 	if (!s)
 		return -ENOMEM;

@@ -104,11 +104,11 @@ static void test_parse_errors(void)
 	CHECK_EQ_INT(nad_meta_to_json(&m, &json, &len), 0);
 	/* a zero scale would divide by zero at detection time */
 	bad = strdup(json);
-	memcpy(strstr(bad, "\"scale\": 2.5"), "\"scale\": 0.0", 12);
+	memcpy(strstr(bad, "\"scale\":2.5"), "\"scale\":0.0", 11);
 	expect_parse_error(bad, "input.features[2]: 'scale'");
 	free(bad);
 	bad = strdup(json);
-	memcpy(strstr(bad, "\"transform\": \"linear\""), "\"transform\": \"square\"", 21);
+	memcpy(strstr(bad, "\"transform\":\"linear\""), "\"transform\":\"square\"", 20);
 	expect_parse_error(bad, "'transform'");
 	free(bad);
 	bad = strdup(json);

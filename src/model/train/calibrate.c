@@ -26,6 +26,7 @@ static const double quantile_grid[] = {
 	0.75, 0.8, 0.85, 0.9, 0.95, 0.975, 0.99, 0.995, 0.999, 1.0,
 };
 #define TAIL_P 0.9
+#define TAIL_FRACTION 0.1   /* 1 - TAIL_P, written exactly */
 #define MIN_EXCEEDANCES 5
 
 static int cmp_double(const void *a, const void *b)
@@ -140,7 +141,7 @@ int train_calibrate(struct nad_meta *meta, const float *x, size_t rows, train_re
 		;
 	nex = rows - first_tail;
 	meta->tail_threshold = u;
-	meta->tail_fraction = 1.0 - TAIL_P;
+	meta->tail_fraction = TAIL_FRACTION;
 	if (nex >= MIN_EXCEEDANCES) {
 		for (size_t i = 0; i < nex; i++)
 			scratch[i] = err[first_tail + i] - u;
