@@ -852,8 +852,14 @@ static int stop(struct svc *s, int rc)
 		pending_merge(s);
 		s->state = SVC_LEARNING;
 	}
-	if (s->meter)
+	if (s->meter) {
+		struct flow_meter_stats ms;
+
+		flow_meter_get_stats(s->meter, &ms);
+		if (s->writer)
+			svc_log("stopping: flushing %" PRIu64 " active flows", ms.flows.active);
 		flow_meter_flush(s->meter);
+	}
 	if (s->scorer)
 		scorer_flush(s->scorer);
 	if (s->incidents)
