@@ -32,46 +32,6 @@ void tfl_quantize_multiplier(double m, int32_t *ret_mult, int *ret_shift)
 	*ret_shift = shift;
 }
 
-int32_t tfl_sat_rounding_doubling_high_mul(int32_t a, int32_t b)
-{
-	int64_t ab;
-	int64_t nudge;
-
-	if (a == INT32_MIN && b == INT32_MIN)
-		return INT32_MAX;
-	ab = (int64_t)a * (int64_t)b;
-	nudge = ab >= 0 ? (INT64_C(1) << 30) : (INT64_C(1) - (INT64_C(1) << 30));
-	/* C division truncates toward zero, as TFLite's does. */
-	return (int32_t)((ab + nudge) / (INT64_C(1) << 31));
-}
-
-int32_t tfl_rounding_divide_by_pot(int32_t x, int exponent)
-{
-	int64_t mask = (INT64_C(1) << exponent) - 1;
-	int64_t remainder = (int64_t)x & mask;
-	int64_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
-	/* >> of a negative value is an arithmetic shift on every compiler nad
-	 * supports (gcc, clang); floor division is what is wanted here. */
-	int64_t q = (int64_t)x >> exponent;
-
-	return (int32_t)(q + (remainder > threshold ? 1 : 0));
-}
-
-int32_t tfl_multiply_by_quantized_multiplier(int32_t x, int32_t mult, int shift)
-{
-	int left = shift > 0 ? shift : 0;
-	int right = shift > 0 ? 0 : -shift;
-	int64_t shifted = (int64_t)x * (INT64_C(1) << left);
-
-	if (right > 31)
-		right = 31;
-	if (shifted > INT32_MAX)
-		shifted = INT32_MAX;
-	else if (shifted < INT32_MIN)
-		shifted = INT32_MIN;
-	return tfl_rounding_divide_by_pot(tfl_sat_rounding_doubling_high_mul((int32_t)shifted, mult), right);
-}
-
 int8_t tfl_quantize_float(float x, float scale, int32_t zp)
 {
 	float q = roundf(x / scale);
