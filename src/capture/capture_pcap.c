@@ -13,6 +13,7 @@ struct cap_source {
 	char name[256];
 	int linktype;
 	long next_offset;        /* file: byte offset of the record cap_next reads next */
+	bool classic_pcap;       /* offsets follow from record sizes; no ftell() per packet */
 	struct cap_stats stats;
 	char error[PCAP_ERRBUF_SIZE + 512];
 };
@@ -51,6 +52,25 @@ static int open_file(struct cap_source *s, const struct cap_options *opt, char *
 	}
 	FILE *f = pcap_file(s->pcap);
 	s->next_offset = f ? ftell(f) : -1;
+	/* Classic pcap (microsecond or nanosecond magic, either byte order)
+	 * has a 24-byte file header and 16-byte record headers, so the offset
+	 * of the next record is arithmetic; pcapng and the rare modified
+	 * formats ask the stream (ftell is an lseek system call per packet,
+	 * ~5% of the flow meter's time). */
+	s->classic_pcap = false;
+	if (strcmp(opt->file, "-") != 0) {
+		FILE *peek = fopen(opt->file, "rb");
+		uint8_t m[4];
+		if (peek && fread(m, 1, 4, peek) == 4) {
+			uint32_t magic = (uint32_t)m[0] | (uint32_t)m[1] << 8 | (uint32_t)m[2] << 16 | (uint32_t)m[3] << 24;
+			s->classic_pcap = magic == 0xa1b2c3d4u || magic == 0xd4c3b2a1u || magic == 0xa1b23c4du ||
+					  magic == 0x4d3cb2a1u;
+		}
+		if (peek)
+			fclose(peek);
+	}
+	if (s->classic_pcap)
+		s->next_offset = 24;
 	return 0;
 }
 
@@ -115,9 +135,14 @@ int cap_next(struct cap_source *s, struct cap_packet *ret)
 	int r = pcap_next_ex(s->pcap, &hdr, &data);
 
 	if (s->is_file) {
-		FILE *f = pcap_file(s->pcap);
-		if (f)
-			s->next_offset = ftell(f);
+		if (s->classic_pcap) {
+			if (r == 1)
+				s->next_offset += 16 + (long)hdr->caplen;
+		} else {
+			FILE *f = pcap_file(s->pcap);
+			if (f)
+				s->next_offset = ftell(f);
+		}
 	}
 	switch (r) {
 	case 1:
