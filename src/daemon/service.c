@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -122,15 +123,36 @@ static void notify(const char *fmt, ...)
 #endif
 }
 
+/* SIGALRM ticks wake a live read that libpcap would otherwise keep
+ * blocked on a quiet network (the read timeout does not fire without
+ * traffic), so reloads, the watchdog and score flushes still happen. */
 static void on_signal(int sig)
 {
-	if (sig == SIGHUP) {
+	if (sig == SIGHUP)
 		hup_flag = 1;
-		return;
-	}
-	stop_flag = 1;
+	else if (sig != SIGALRM)
+		stop_flag = 1;
 	if (signal_cap)
 		cap_break(signal_cap);
+}
+
+/* Threads other than the capture thread never see our signals (a writer
+ * in fsync must not get EINTR from a tick): block them around
+ * pthread_create so the new thread inherits the mask. */
+static void block_signals(bool block, sigset_t *saved)
+{
+	sigset_t set;
+
+	if (!block) {
+		pthread_sigmask(SIG_SETMASK, saved, NULL);
+		return;
+	}
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGALRM);
+	pthread_sigmask(SIG_BLOCK, &set, saved);
 }
 
 static void install_signals(void)
@@ -141,6 +163,7 @@ static void install_signals(void)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGALRM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 }
 
@@ -530,7 +553,11 @@ static void start_training(struct svc *s)
 		s->cfg.learning.baseline_path, s->cfg.model.path);
 	atomic_store(&s->train_done, 0);
 	s->state = SVC_TRAINING;
+	sigset_t saved;
+
+	block_signals(true, &saved);
 	r = pthread_create(&s->trainer, NULL, trainer_main, s);
+	block_signals(false, &saved);
 	if (r) {
 		svc_log("cannot start the training thread: %s; still learning", strerror(r));
 		s->state = SVC_LEARNING;
@@ -694,7 +721,8 @@ static int main_loop(struct svc *s)
 				check_learning(s);
 			if (++n % 1024)
 				continue;
-		} else if (r == CAP_IDLE) {
+		} else if (r == CAP_IDLE || (r == CAP_END && !stop_flag && !s->from_file)) {
+			/* idle, or woken by a tick or SIGHUP */
 			if (s->scorer)
 				scorer_flush(s->scorer);
 			if (s->state == SVC_TRAINING)
@@ -818,7 +846,11 @@ static int start(struct svc *s)
 	wo.database_path = s->cfg.output.database_path;
 	wo.queue_size = s->cfg.output.queue_size;
 	wo.retention_us = s->cfg.output.retention_us;
+	sigset_t saved;
+
+	block_signals(true, &saved);
 	r = writer_start(&wo, &s->writer, err, sizeof err);
+	block_signals(false, &saved);
 	if (r < 0) {
 		svc_log("%s", err);
 		unlink_new(s->cfg.output.jsonl_path, jsonl_existed);
@@ -867,7 +899,8 @@ static int stop(struct svc *s, int rc)
 	if (s->writer) {
 		struct writer_stats ws;
 
-		put_status(s);
+		if (s->meter)
+			put_status(s);
 		writer_set_status(s->writer, "state", "stopped");
 		writer_flush(s->writer);
 		writer_get_stats(s->writer, &ws);
@@ -919,6 +952,16 @@ int service_run(const struct service_options *opt)
 		s->watchdog_us = 0;
 #endif
 	clock_gettime(CLOCK_MONOTONIC, &s->last_watchdog);
+	if (!s->from_file) {
+		uint64_t tick = s->watchdog_us ? s->watchdog_us / 4 : US_PER_S;
+		struct itimerval it;
+
+		tick = tick < 100000 ? 100000 : tick > US_PER_S ? US_PER_S : tick;
+		it.it_interval.tv_sec = (time_t)(tick / US_PER_S);
+		it.it_interval.tv_usec = (suseconds_t)(tick % US_PER_S);
+		it.it_value = it.it_interval;
+		setitimer(ITIMER_REAL, &it, NULL);
+	}
 	svc_log("started: %s '%s', %s '%s'", s->from_file ? "reading" : "capturing on",
 		s->from_file ? opt->file : *s->cfg.capture.interface ? s->cfg.capture.interface : "default device",
 		s->state == SVC_DETECTING ? "detecting with model" : "learning, then training model",
@@ -934,6 +977,7 @@ int service_run(const struct service_options *opt)
 	notify("READY=1");
 	rc = main_loop(s);
 	notify("STOPPING=1");
+	setitimer(ITIMER_REAL, &(struct itimerval){ 0 }, NULL);
 	rc = stop(s, rc);
 	free(s);
 	return rc;

@@ -8,6 +8,7 @@
 #
 # A benign capture, then (after a SIGHUP that follows a logrotate-style
 # move of the log) an nmap SYN scan are replayed at their own speed, then
+# a SIGHUP with a broken configuration (refused, the service goes on), then
 # SIGTERM. Checks: exit 0; every flow of both captures is in the final
 # count (flows still active at the signal were scored, not lost); the scan's
 # incident for 192.168.1.10 is in the database and in the reopened log;
@@ -72,7 +73,7 @@ i=0
 while [ ! -S "$WORK/notify.sock" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 
 NOTIFY_SOCKET="$WORK/notify.sock" WATCHDOG_USEC=1000000 \
-	ip netns exec "$NS_RX" timeout -s KILL 120 "$NAD" run -c "$WORK/out/nad.conf" 2> "$WORK/log" &
+	ip netns exec "$NS_RX" "$NAD" run -c "$WORK/out/nad.conf" 2> "$WORK/log" &
 NAD_PID=$!
 i=0
 until grep -q READY=1 "$WORK/notify.log" 2> /dev/null; do
@@ -96,6 +97,16 @@ done
 ip netns exec "$NS_TX" timeout 60 tcpreplay -q -i "$IF_TX" "$SCAN" > "$WORK/replay2" 2>&1 ||
 	{ cat "$WORK/replay2"; fail "tcpreplay scan"; }
 sleep 1.5   # two watchdog periods, and the last frames into the ring
+# A broken configuration on SIGHUP is refused; the running one is kept.
+cp "$WORK/out/nad.conf" "$WORK/good.conf"
+echo "no_such_key = 1" >> "$WORK/out/nad.conf"
+kill -HUP "$NAD_PID"
+i=0
+until grep -q "keeping the running configuration" "$WORK/log"; do
+	[ $i -lt 50 ] || { cat "$WORK/log"; fail "a bad configuration on SIGHUP was not refused"; }
+	sleep 0.1
+	i=$((i + 1))
+done
 
 kill -TERM "$NAD_PID"
 i=0
