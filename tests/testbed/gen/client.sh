@@ -11,9 +11,11 @@
 #   SSH_KEY NAS SCP_FILE SCP_DEST
 #   FTP_EVERY  (s, 0 = never)     anonymous FTP download from the NAS
 #   BULK_AT BULK_CMD              run BULK_CMD once, BULK_AT s after start
+#   WEB_SHARE (default 76)        % of actions that browse; the others are DNS lookups
 set -u
 
 RANDOM=$SEED
+WEB_SHARE=${WEB_SHARE:-76}
 start=$SECONDS
 end=$((SECONDS + DURATION))
 next_ssh=$(( SSH_EVERY > 0 ? SECONDS + 5 + RANDOM % (SSH_EVERY / 2 + 1) : end + 1 ))
@@ -54,6 +56,8 @@ i=0
 while (( SECONDS < end && i < MAXITER )); do
     i=$((i + 1))
     r=$((RANDOM % 100))
+    # WEB_SHARE % of actions use the web (mix below), the rest only look names up
+    if (( r < WEB_SHARE )); then r=$((r * 76 / WEB_SHARE)); else r=99; fi
     if (( r < 40 )); then
         page_visit https "${news[RANDOM % ${#news[@]}]}"
     elif (( r < 55 )); then
