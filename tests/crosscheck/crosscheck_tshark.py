@@ -36,16 +36,21 @@ it checks two things and prints one table row per file:
      snaplen before it) is not counted; nad skips it too (decode reason
      truncated-*).
 
-2. TCP flows. For every TCP 4-tuple, nad's packets (summed over all its
-   flows with that 4-tuple and any VLAN, both directions: nad splits a
+2. TCP and UDP flows. For every TCP 4-tuple, nad's packets (summed over all
+   its flows with that 4-tuple and any VLAN, both directions: nad splits a
    4-tuple into several flows on FIN/RST, timeouts and port reuse, while
    `tshark -q -z conv,tcp` has one row per conversation) equal the frames of
-   `tshark -q -z conv,tcp` for that 4-tuple. conv,tcp does not count TCP
-   headers quoted inside ICMP errors (rule 1 agrees) nor later fragments
-   (they have no ports); later TCP fragments are added to the 4-tuple of
-   their first fragment before comparing, as nad does.
+   `tshark -q -z conv,tcp` for that 4-tuple; the same for UDP against
+   `conv,udp`. The conversation tables do not count headers quoted inside
+   ICMP errors (rule 1 agrees) nor later fragments (they have no ports).
+   Before comparing, a later fragment is added to the 4-tuple of its first
+   fragment when that came earlier in the file, else to the port-0 flow of
+   its addresses: what nad does.
    The script also checks that its own per-packet reading of tshark agrees
-   with conv,tcp, so the rule above is tested against tshark itself.
+   with conv,tcp and conv,udp, so the rule above is tested against tshark
+   itself. The one known difference: conv,udp also counts the inner UDP of
+   a tunnelled packet (GRE, IP-in-IP), which rule 1 leaves out; it is
+   reported as a note.
 
 Exit status: 0 all files agree, 1 a mismatch or a failed run (each named by
 file and flow), 77 (ctest "skipped") when tshark is not installed.
@@ -83,16 +88,16 @@ def norm_addr(text):
         return text
 
 
-def conv_key(a, ap, b, bp):
-    """Direction-free key of a TCP 4-tuple."""
+def conv_key(proto, a, ap, b, bp):
+    """Direction-free key of a TCP or UDP 4-tuple."""
     x, y = (norm_addr(a), int(ap)), (norm_addr(b), int(bp))
-    return (x, y) if x <= y else (y, x)
+    return (proto,) + ((x, y) if x <= y else (y, x))
 
 
 def key_text(k):
     def ep(e):
         return f"[{e[0]}]:{e[1]}" if ":" in e[0] else f"{e[0]}:{e[1]}"
-    return f"{ep(k[0])} <-> {ep(k[1])}"
+    return f"{k[0]} {ep(k[1])} <-> {ep(k[2])}"
 
 
 def first(field):
@@ -100,11 +105,12 @@ def first(field):
 
 
 def tshark_packets(tshark, path):
-    """Per-class totals, per-4-tuple TCP counts (with and without later
-    fragments) from one tshark pass over the file."""
+    """One tshark pass over the file: per-class totals, and per TCP/UDP
+    4-tuple packet counts as conv,tcp/conv,udp count them (no later
+    fragments) and as nad should (later fragments included)."""
     fields = ["frame.protocols", "ip.proto", "ip.src", "ip.dst", "ip.id", "ip.frag_offset",
               "ipv6.src", "ipv6.dst", "ipv6.fraghdr.nxt", "ipv6.fraghdr.offset",
-              "ipv6.fraghdr.ident", "tcp.srcport", "tcp.dstport"]
+              "ipv6.fraghdr.ident", "tcp.srcport", "tcp.dstport", "udp.srcport", "udp.dstport"]
     cmd = [tshark, "-n", "-r", path] + TSHARK_PREFS + ["-T", "fields", "-E", "separator=/t",
                                                         "-E", "occurrence=f"]
     for f in fields:
@@ -114,14 +120,15 @@ def tshark_packets(tshark, path):
     if out.returncode != 0:
         raise RuntimeError(f"tshark failed on '{path}': {out.stderr.strip()[:300]}")
     totals = Counter()
-    conv = Counter()           # what conv,tcp should show: no later fragments
-    later_frags = []           # (src, dst, id) of later TCP fragments
-    first_frag = {}            # (src, dst, id) -> 4-tuple key of a first TCP fragment
+    conv = Counter()           # what conv,tcp and conv,udp should show: no later fragments
+    flows = Counter()          # what nad should show: later fragments added
+    first_frag = {}            # (proto, src, dst, id) -> 4-tuple key of a first fragment seen
+    unmatched = 0
     for line in out.stdout.splitlines():
         col = line.split("\t")
         col += [""] * (len(fields) - len(col))
         (protos, ip_proto, ip_src, ip_dst, ip_id, ip_off, v6_src, v6_dst, fh_nxt, fh_off,
-         fh_id, sport, dport) = col
+         fh_id, tsport, tdport, usport, udport) = col
         toks = protos.split(":")
         i = next((n for n, t in enumerate(toks) if t in ("ip", "ipv6")), None)
         if i is None:
@@ -132,19 +139,17 @@ def tshark_packets(tshark, path):
             j += 1
         layer = toks[j] if j < len(toks) else ""
         if v6:
-            src, dst = first(v6_src), first(v6_dst)
-            later = "ipv6.fraghdr" in toks[i:j] and first(fh_off) not in ("", "0")
+            src, dst = norm_addr(first(v6_src)), norm_addr(first(v6_dst))
+            is_frag = "ipv6.fraghdr" in toks[i:j]
+            later = is_frag and first(fh_off) not in ("", "0")
             proto, fid = first(fh_nxt), first(fh_id)
         else:
-            src, dst = first(ip_src), first(ip_dst)
+            src, dst = norm_addr(first(ip_src)), norm_addr(first(ip_dst))
+            is_frag = True  # ip.id is always there; a whole packet's id is never looked up
             later = first(ip_off) not in ("", "0")
             proto, fid = first(ip_proto), first(ip_id)
         if later:
             cls = PROTO_CLASS.get(int(proto, 0)) if proto else None
-            if (cls == "icmp" and v6) or (cls == "icmp6" and not v6):
-                cls = None
-            if cls == "tcp":
-                later_frags.append((norm_addr(src), norm_addr(dst), fid))
         else:
             cls = {"tcp": "tcp", "udp": "udp", "icmp": "icmp", "icmpv6": "icmp6"}.get(layer)
         if (cls == "icmp" and v6) or (cls == "icmp6" and not v6):
@@ -152,18 +157,26 @@ def tshark_packets(tshark, path):
         if not cls:
             continue
         totals[cls] += 1
-        if cls == "tcp" and not later and sport and dport:
-            k = conv_key(src, first(sport), dst, first(dport))
-            conv[k] += 1
-            first_frag[(norm_addr(src), norm_addr(dst), fid)] = k
-    flows = Counter(conv)
-    unmatched_frags = 0
-    for f in later_frags:
-        if f in first_frag:
-            flows[first_frag[f]] += 1
-        else:
-            unmatched_frags += 1
-    return totals, conv, flows, unmatched_frags
+        if cls not in ("tcp", "udp"):
+            continue
+        if later:
+            # nad gives a later fragment the ports of its first fragment when
+            # that came earlier, else puts it in the port-0 flow
+            k = first_frag.get((cls, src, dst, fid))
+            if k is None:
+                unmatched += 1
+                k = conv_key(cls, src, 0, dst, 0)
+            flows[k] += 1
+            continue
+        sport, dport = (tsport, tdport) if cls == "tcp" else (usport, udport)
+        if not (sport and dport):
+            continue
+        k = conv_key(cls, src, first(sport), dst, first(dport))
+        conv[k] += 1
+        flows[k] += 1
+        if is_frag:
+            first_frag[(cls, src, dst, fid)] = k
+    return totals, conv, flows, unmatched
 
 
 CONV_RE = re.compile(r"^(\S+):(\d+)\s+<->\s+(\S+):(\d+)\s+([\d,]+)\s+[\d,.]+\s+\S+\s+"
@@ -171,25 +184,31 @@ CONV_RE = re.compile(r"^(\S+):(\d+)\s+<->\s+(\S+):(\d+)\s+([\d,]+)\s+[\d,.]+\s+\
 
 
 def tshark_conv(tshark, path):
-    cmd = [tshark, "-n", "-r", path] + TSHARK_PREFS + ["-q", "-z", "conv,tcp"]
+    """Frames per 4-tuple from tshark's own conversation tables."""
+    cmd = [tshark, "-n", "-r", path] + TSHARK_PREFS + ["-q", "-z", "conv,tcp", "-z", "conv,udp"]
     out = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                          timeout=600)
     if out.returncode != 0:
-        raise RuntimeError(f"tshark conv,tcp failed on '{path}': {out.stderr.strip()[:300]}")
+        raise RuntimeError(f"tshark conv failed on '{path}': {out.stderr.strip()[:300]}")
     conv = Counter()
+    proto = None
     for line in out.stdout.splitlines():
+        if line.startswith("TCP Conversations"):
+            proto = "tcp"
+        elif line.startswith("UDP Conversations"):
+            proto = "udp"
         m = CONV_RE.match(line)
-        if m:
-            conv[conv_key(m[1], m[2], m[3], m[4])] += int(m[7].replace(",", ""))
+        if m and proto:
+            conv[conv_key(proto, m[1], m[2], m[3], m[4])] += int(m[7].replace(",", ""))
     return conv
 
 
 def nad_flows(nad, path, tmpdir):
-    """Run nad flows; return (rc, stderr, per-class totals, per-4-tuple TCP counts, nflows)."""
+    """Run nad flows; return (rc, stderr, per-class totals, per-4-tuple TCP/UDP counts, nflows)."""
     out_csv = os.path.join(tmpdir, "flows.csv")
     r = subprocess.run([nad, "flows", "-r", path, "--format", "csv", "-o", out_csv, "--stats"],
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=600)
-    totals, tcp, nflows = Counter(), Counter(), 0
+    totals, ports, nflows = Counter(), Counter(), 0
     if r.returncode == 0:
         with open(out_csv, newline="") as fp:
             for row in csv.DictReader(fp):
@@ -203,10 +222,10 @@ def nad_flows(nad, path, tmpdir):
                 pk = int(row["packets_fwd"]) + int(row["packets_bwd"])
                 if cls:
                     totals[cls] += pk
-                if proto == 6:
-                    tcp[conv_key(row["src_addr"], row["src_port"], row["dst_addr"],
-                                 row["dst_port"])] += pk
-    return r.returncode, r.stderr, totals, tcp, nflows
+                if cls in ("tcp", "udp"):
+                    ports[conv_key(cls, row["src_addr"], row["src_port"], row["dst_addr"],
+                                   row["dst_port"])] += pk
+    return r.returncode, r.stderr, totals, ports, nflows
 
 
 def check_file(args, path, label):
@@ -215,19 +234,31 @@ def check_file(args, path, label):
         try:
             t_tot, t_conv, t_flows, unmatched = tshark_packets(args.tshark, path)
             conv = tshark_conv(args.tshark, path)
-            rc, err, n_tot, n_tcp, nflows = nad_flows(args.nad, path, tmp)
+            rc, err, n_tot, n_ports, nflows = nad_flows(args.nad, path, tmp)
         except (RuntimeError, subprocess.TimeoutExpired, OSError, KeyError, ValueError) as e:
             res["fail"].append(f"{label}: {e}")
-            res.update(t_tot=Counter(), n_tot=Counter(), convs=0, bad=0, nflows=0)
+            res.update(t_tot=Counter(), n_tot=Counter(), convs=Counter(), bad=Counter(),
+                       nflows=0)
             return res
-    res.update(t_tot=t_tot, n_tot=n_tot, convs=len(conv), nflows=nflows, bad=0)
+    res.update(t_tot=t_tot, n_tot=n_tot, nflows=nflows, bad=Counter(),
+               convs=Counter(k[0] for k in conv))
     if unmatched:
-        res["note"].append(f"{label}: {unmatched} later TCP fragments without a first fragment")
-    # the rule's own reading of tshark must agree with conv,tcp
+        res["note"].append(f"{label}: {unmatched} later fragments came before their first "
+                           f"fragment or without one (expected in nad's port-0 flow)")
+    # The rule's own reading of tshark must agree with conv,tcp and conv,udp,
+    # except that conv,udp also counts the inner UDP of tunnelled packets
+    # (GRE, IP-in-IP), which the rule leaves out on purpose.
+    tunnel = 0
     for k in sorted(set(conv) | set(t_conv)):
         if conv[k] != t_conv[k]:
-            res["fail"].append(f"{label}: tshark rule vs conv,tcp disagree on {key_text(k)}: "
-                               f"per-packet {t_conv[k]}, conv,tcp {conv[k]} (fix this script)")
+            if k[0] == "udp" and t_conv[k] == 0:
+                tunnel += conv[k]
+                continue
+            res["fail"].append(f"{label}: tshark rule vs conv,{k[0]} disagree on {key_text(k)}: "
+                               f"per-packet {t_conv[k]}, conv,{k[0]} {conv[k]} (fix this script)")
+    if tunnel:
+        res["note"].append(f"{label}: conv,udp counts {tunnel} tunnelled UDP packets that nad "
+                           f"meters under the tunnel's outer protocol")
     if rc != 0:
         res["fail"].append(f"{label}: nad flows exited {rc}: {err.strip()[-400:]}")
         return res
@@ -236,15 +267,16 @@ def check_file(args, path, label):
             res["fail"].append(f"{label}: {c} packets: nad {n_tot[c]}, tshark {t_tot[c]} "
                                f"(diff {n_tot[c] - t_tot[c]:+d})")
     lines = 0
-    for k in sorted(set(t_flows) | set(n_tcp)):
-        if t_flows[k] != n_tcp[k]:
-            res["bad"] += 1
+    for k in sorted(set(t_flows) | set(n_ports)):
+        if t_flows[k] != n_ports[k]:
+            res["bad"][k[0]] += 1
             if lines < MAX_FLOW_LINES or args.verbose:
-                res["fail"].append(f"{label}: tcp flow {key_text(k)}: nad {n_tcp[k]} packets, "
-                                   f"tshark conv,tcp {t_flows[k]}")
+                res["fail"].append(f"{label}: flow {key_text(k)}: nad {n_ports[k]} packets, "
+                                   f"tshark conv,{k[0]} {t_flows[k]}")
                 lines += 1
-    if res["bad"] > lines:
-        res["fail"].append(f"{label}: ... {res['bad'] - lines} more tcp flows differ (-v lists all)")
+    nbad = sum(res["bad"].values())
+    if nbad > lines:
+        res["fail"].append(f"{label}: ... {nbad - lines} more flows differ (-v lists all)")
     if res["fail"] and args.verbose:
         res["note"].append(f"{label}: nad --stats:\n{err.rstrip()}")
     return res
@@ -288,7 +320,7 @@ def main():
         results = list(ex.map(lambda f: check_file(args, f[0], f[1]), files))
 
     hdr = (f"{'file':46} {'tshark tcp/udp/icmp/icmp6':>27} {'nad tcp/udp/icmp/icmp6':>27} "
-           f"{'conv':>5} {'bad':>4} {'flows':>6}  result")
+           f"{'conv tcp/udp':>12} {'bad':>5} {'flows':>6}  result")
     print(hdr)
     print("-" * len(hdr))
     failed = 0
@@ -297,10 +329,12 @@ def main():
         n = "/".join(str(r["n_tot"][c]) for c in CLASSES)
         ok = not r["fail"]
         failed += not ok
-        print(f"{r['file'][:46]:46} {t:>27} {n:>27} {r['convs']:>5} {r['bad']:>4} "
+        cv = f"{r['convs']['tcp']}/{r['convs']['udp']}"
+        bad = sum(r["bad"].values())
+        print(f"{r['file'][:46]:46} {t:>27} {n:>27} {cv:>12} {bad:>5} "
               f"{r['nflows']:>6}  {'ok' if ok else 'FAIL'}")
-    print(f"{len(results) - failed}/{len(results)} files agree "
-          f"(conv = tshark TCP conversations, bad = TCP 4-tuples whose packet counts differ)")
+    print(f"{len(results) - failed}/{len(results)} files agree (conv = tshark's TCP/UDP "
+          f"conversations, bad = 4-tuples whose packet counts differ, flows = nad records)")
     for r in results:
         for line in r["fail"]:
             print("FAIL " + line)
