@@ -82,6 +82,10 @@ int tfl_rt_set_shape(struct tfl_rt *out, const int32_t *shape, int rank, bool ba
 	if (n > TFL_MAX_TENSOR_ELEMS)
 		return tfl_error_set(err, -EINVAL, "tensor '%s' would have %.0f elements, more than the 16 Mi limit",
 				     out->t->name, n);
+	/* Dimensions are int32: the batch must not overflow the leading one. */
+	if (batched && n * max_batch > INT32_MAX)
+		return tfl_error_set(err, -EINVAL, "tensor '%s' would have %.0f elements at batch %u, too many",
+				     out->t->name, n * max_batch, max_batch);
 	out->rank = rank;
 	memcpy(out->shape, shape, (size_t)rank * sizeof *shape);
 	out->batched = batched;
