@@ -10,12 +10,14 @@
  * space-separated; several outputs follow each other on the line). int8
  * inputs and outputs are quantised and dequantised with the tensors' own
  * scale and zero point unless --raw asks for the integers themselves.
+ * From a terminal each line is answered as soon as it is typed.
  */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #ifdef NAD_HAVE_JANSSON
 #include <jansson.h>
@@ -319,6 +321,7 @@ static int run(const struct run_opts *o)
 		goto out;
 	}
 	const struct tfl_io *in = tfl_interp_input(ip, 0);
+	bool interactive = isatty(STDIN_FILENO);
 
 	while (getline(&line, &cap, stdin) >= 0) {
 		char *p = line;
@@ -332,10 +335,13 @@ static int run(const struct run_opts *o)
 			ret = NAD_EXIT_USAGE;
 			break;
 		}
-		if (++rows == o->batch) {
+		/* A person typing at a terminal wants each answer at once. */
+		if (++rows == o->batch || interactive) {
 			tfl_interp_invoke(ip, rows);
 			print_rows(ip, rows, o->raw);
 			rows = 0;
+			if (interactive)
+				fflush(stdout);
 		}
 	}
 	/* Rows read before a bad line are still answered. */

@@ -13,6 +13,7 @@
  * apart. So the end-to-end check is: every output within ±2, at least 99%
  * within ±1 — see docs/internals/model.md.
  */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,6 +111,21 @@ static void test_hello_int8(void)
 	CHECK_EQ_INT(tfl_interp_invoke(ip, 4), 0);
 	for (int i = 0; i < 4; i++)
 		CHECK_EQ_INT(((int8_t *)y->data)[i], want[i]);
+
+	/* Metadata by name: the converter's runtime version string is there
+	 * (16 bytes, NUL padded); nad's own entry is not. */
+	const uint8_t *md;
+	size_t md_len = 0;
+
+	CHECK_EQ_INT(tfl_model_metadata(m, "min_runtime_version", &md, &md_len), 0);
+	CHECK_EQ_INT(md_len, 16);
+	CHECK(md_len == 16 && !strcmp((const char *)md, "1.14.0"));
+	CHECK_EQ_INT(tfl_model_metadata(m, "nad", &md, &md_len), -ENOENT);
+	CHECK(!strcmp(m->description, "MLIR Converted."));
+	CHECK_EQ_INT(m->n_operators, 3);
+	CHECK_EQ_INT(m->operators[0].builtin, TFL_OP_FULLY_CONNECTED);
+	CHECK_EQ_INT(m->operators[0].fused, TFL_FUSED_RELU);
+	CHECK_EQ_INT(m->operators[2].fused, TFL_FUSED_NONE);
 out:
 	tfl_interp_free(ip);
 	tfl_model_free(m);
