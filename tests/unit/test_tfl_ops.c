@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "model/ops/reference/fc_kernel.h"
 #include "model/ops/reference/quant_math.h"
 #include "model/ops/tfl_ops.h"
 
@@ -317,6 +318,84 @@ static void test_fc_int8(void)
 	}
 }
 
+/* Long int8 dot products (depth 700: three float runs of the kernel) with a
+ * non-zero weight zero point and extreme values, against plain int64 sums
+ * requantised with the same multiplier: every output must agree exactly. */
+static void test_fc_int8_exact(void)
+{
+	enum { DEPTH = 700, UNITS = 11, ROWS = 6 };
+	static int8_t wq[UNITS * DEPTH], xq[ROWS * DEPTH];
+	static int32_t bq[UNITS];
+	static const int32_t xs[2] = { 1, DEPTH }, ws[2] = { UNITS, DEPTH }, bs[1] = { UNITS }, os[2] = { 1, UNITS };
+	static struct { struct tt t; uint8_t more[ROWS * DEPTH]; } xbig;
+	static struct tt w, b, out;
+	struct tt *x = &xbig.t, *in[3] = { x, &w, &b };
+	struct tfl_operator op = { .fused = TFL_FUSED_NONE, .new_shape_rank = -1 };
+	struct tfl_error err;
+	uint32_t seed = 12345;
+
+	for (int i = 0; i < UNITS * DEPTH; i++) {
+		seed = seed * 1103515245u + 12345u;
+		/* Unit 0 all -128: against row 0 the sum reaches 700 * 255 * 131,
+		 * past 2^24, where a single float sum would no longer be exact. */
+		wq[i] = (int8_t)(i < DEPTH || i % 97 == 0 ? -128 : (int)(seed >> 24) - 128);
+	}
+	for (int i = 0; i < ROWS * DEPTH; i++) {
+		seed = seed * 1103515245u + 12345u;
+		xq[i] = (int8_t)(i < DEPTH ? 127 : (int)(seed >> 24) - 128);   /* row 0 all 127 */
+	}
+	for (int o = 0; o < UNITS; o++)
+		bq[o] = (o - 5) * 100000;
+	tt_init(x, TFL_TYPE_INT8, xs, 2, NULL, 0.02f, -128);
+	tt_batch(x, ROWS);
+	memcpy(x->buf, xq, sizeof xq);
+	tt_init(&w, TFL_TYPE_INT8, ws, 2, NULL, 0.001f, 3);
+	w.t.data = wq;                      /* bigger than tt's buffer: point at it */
+	w.rt.data = wq;
+	tt_init(&b, TFL_TYPE_INT32, bs, 1, bq, 0.00002f, 0);
+	tt_init(&out, TFL_TYPE_INT8, os, 2, NULL, 8.0f, -7);
+	CHECK_EQ_INT(run_node(&tfl_op_fully_connected, &op, in, 3, &out, ROWS, ROWS, &err), 0);
+
+	int32_t mult;
+	int shift;
+
+	/* The kernel's raw sums, against int64 sums. */
+	{
+		static float xf[4 * DEPTH], wf[DEPTH * 16];
+		static int32_t acc[4 * 16];
+
+		for (int r = 0; r < 4; r++)
+			for (int d = 0; d < DEPTH; d++)
+				xf[r * DEPTH + d] = (float)(xq[r * DEPTH + d] + 128);
+		for (int d = 0; d < DEPTH; d++)
+			for (int o = 0; o < 16; o++)
+				wf[d * 16 + o] = o < UNITS ? (float)(wq[o * DEPTH + d] - 3) : 0.0f;
+		tfl_fc_int8_acc(xf, 4, DEPTH, wf, 16, acc);
+		for (int r = 0; r < 4; r++) {
+			for (int o = 0; o < UNITS; o++) {
+				int64_t sum = 0;
+
+				for (int d = 0; d < DEPTH; d++)
+					sum += (int64_t)(xq[r * DEPTH + d] + 128) * (wq[o * DEPTH + d] - 3);
+				CHECK_EQ_INT(acc[r * 16 + o], sum);
+			}
+		}
+	}
+	tfl_quantize_multiplier((double)0.02f * (double)0.001f / (double)8.0f, &mult, &shift);
+	for (int r = 0; r < ROWS; r++) {
+		for (int o = 0; o < UNITS; o++) {
+			int64_t acc = bq[o];
+			int64_t v;
+
+			for (int d = 0; d < DEPTH; d++)
+				acc += (int64_t)(xq[r * DEPTH + d] + 128) * (wq[o * DEPTH + d] - 3);
+			v = tfl_multiply_by_quantized_multiplier((int32_t)acc, mult, shift) - 7;
+			v = v < -128 ? -128 : v > 127 ? 127 : v;
+			CHECK_EQ_INT(((int8_t *)out.buf)[r * UNITS + o], v);
+		}
+	}
+}
+
 static void test_elementwise(void)
 {
 	/* [2,3] + [3] broadcast, SUB a scalar, MUL elementwise. */
@@ -522,6 +601,7 @@ int main(void)
 	test_fixed_point();
 	test_fc_float();
 	test_fc_int8();
+	test_fc_int8_exact();
 	test_elementwise();
 	test_quantize_ops();
 	test_activations();

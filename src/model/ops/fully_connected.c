@@ -34,7 +34,7 @@ struct fc_params {
 	float *bias;        /* [units_p] */
 	float lo, hi;
 	/* int8 */
-	int32_t *wt_q;      /* [depth][units_p], weight - weight zero point */
+	float *wt_q;        /* [depth][units_p], weight - weight zero point (exact integers) */
 	int32_t *bias_q;    /* [units] */
 	int32_t *mult;      /* [units] */
 	int *shift;         /* [units] */
@@ -136,7 +136,7 @@ static int prepare_int8(struct tfl_node *node, struct fc_params *p, struct tfl_e
 					      wt->name, c, (double)ws);
 		tfl_quantize_multiplier(m, &p->mult[o], &p->shift[o]);
 		for (size_t d = 0; d < p->depth; d++)
-			p->wt_q[d * p->units_p + o] = wd[o * p->depth + d] - (int32_t)wt->zero_point[0];
+			p->wt_q[d * p->units_p + o] = (float)(wd[o * p->depth + d] - (int32_t)wt->zero_point[0]);
 		p->bias_q[o] = b ? ((const int32_t *)b->data)[o] : 0;
 	}
 	return 0;
@@ -200,7 +200,8 @@ static int fc_prepare(struct tfl_node *node, unsigned max_batch, struct tfl_erro
 	if ((r = tfl_rt_set_shape(out, shape, rank, x->batched, max_batch, err)) < 0)
 		return r;
 	if (p->is_int8) {
-		node->scratch_bytes = TFL_FC_ROWS * p->units_p * sizeof(int32_t);
+		/* Accumulators, then the block's input rows as floats. */
+		node->scratch_bytes = TFL_FC_ROWS * (p->units_p * sizeof(int32_t) + p->depth * sizeof(float));
 		return prepare_int8(node, p, err);
 	}
 	return prepare_float(node, p, err);
@@ -219,11 +220,14 @@ static void fc_eval(const struct tfl_node *node, unsigned batch)
 	const int8_t *x = node->in[0]->data;
 	int8_t *out = node->out[0]->data;
 	int32_t *acc = node->scratch;
+	float *xf = (float *)(acc + TFL_FC_ROWS * p->units_p);
 
 	for (size_t r0 = 0; r0 < rows; r0 += TFL_FC_ROWS) {
 		size_t nr = rows - r0 < TFL_FC_ROWS ? rows - r0 : TFL_FC_ROWS;
 
-		tfl_fc_int8_acc(x + r0 * p->depth, nr, p->depth, p->x_offset, p->wt_q, p->units_p, acc);
+		for (size_t i = 0; i < nr * p->depth; i++)
+			xf[i] = (float)(x[r0 * p->depth + i] + p->x_offset);
+		tfl_fc_int8_acc(xf, nr, p->depth, p->wt_q, p->units_p, acc);
 		for (size_t r = 0; r < nr; r++) {
 			const int32_t *a = acc + r * p->units_p;
 			int8_t *dst = out + (r0 + r) * p->units;

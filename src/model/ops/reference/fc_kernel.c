@@ -21,7 +21,6 @@
 #if defined(__GNUC__)
 
 typedef float f32x4 __attribute__((vector_size(16)));
-typedef uint32_t u32x4 __attribute__((vector_size(16)));
 
 #define INLINE static inline __attribute__((always_inline))
 /* The row loops must be unrolled for the accumulators to live in
@@ -90,46 +89,63 @@ void tfl_fc_float(const float *x, size_t rows, size_t depth, const float *wt, co
 				    out + r * units, 1);
 }
 
-INLINE void int8_block(const int8_t *x, size_t depth, int32_t x_offset, const int32_t *wt,
-		       size_t units_p, size_t o, int32_t *acc_out, const int nr)
+/* int8 sums through float: every term is an exact integer of at most
+ * 255 * 255 = 65025, so a run of TFL_FC_EXACT_RUN terms stays below 2^24 and
+ * is summed exactly in any order; runs are then added in int32. Float
+ * vector multiplies are native everywhere (x86's SSE2 has no 32-bit
+ * integer one), so this runs at the float kernel's speed. */
+INLINE void int8_block(const float *x, size_t depth, const float *wt, size_t units_p, size_t o,
+		       int32_t *acc_out, const int nr)
 {
-	u32x4 acc[TFL_FC_ROWS][2];
-	const int32_t *w = wt + o;
+	int32_t total[TFL_FC_ROWS][TFL_FC_BLOCK] = { { 0 } };
 
-	UNROLL_ROWS
-	for (int r = 0; r < nr; r++) {
-		acc[r][0] = (u32x4){ 0, 0, 0, 0 };
-		acc[r][1] = (u32x4){ 0, 0, 0, 0 };
-	}
-	for (size_t d = 0; d < depth; d++, w += units_p) {
-		u32x4 w0, w1;
+	for (size_t d0 = 0; d0 < depth; d0 += TFL_FC_EXACT_RUN) {
+		size_t d1 = depth - d0 < TFL_FC_EXACT_RUN ? depth : d0 + TFL_FC_EXACT_RUN;
+		const float *w = wt + d0 * units_p + o;
+		f32x4 acc[TFL_FC_ROWS][2];
 
-		memcpy(&w0, w, sizeof w0);
-		memcpy(&w1, w + 4, sizeof w1);
 		UNROLL_ROWS
-	for (int r = 0; r < nr; r++) {
-			uint32_t xv = (uint32_t)(x[(size_t)r * depth + d] + x_offset);
+		for (int r = 0; r < nr; r++) {
+			acc[r][0] = (f32x4){ 0, 0, 0, 0 };
+			acc[r][1] = (f32x4){ 0, 0, 0, 0 };
+		}
+		for (size_t d = d0; d < d1; d++, w += units_p) {
+			f32x4 w0, w1;
 
-			acc[r][0] += xv * w0;
-			acc[r][1] += xv * w1;
+			memcpy(&w0, w, sizeof w0);
+			memcpy(&w1, w + 4, sizeof w1);
+			UNROLL_ROWS
+			for (int r = 0; r < nr; r++) {
+				float xv = x[(size_t)r * depth + d];
+
+				acc[r][0] += xv * w0;
+				acc[r][1] += xv * w1;
+			}
+		}
+		UNROLL_ROWS
+		for (int r = 0; r < nr; r++) {
+			float tmp[TFL_FC_BLOCK];
+
+			memcpy(tmp, &acc[r][0], sizeof acc[r][0]);
+			memcpy(tmp + 4, &acc[r][1], sizeof acc[r][1]);
+			for (int i = 0; i < TFL_FC_BLOCK; i++)
+				total[r][i] += (int32_t)tmp[i];
 		}
 	}
 	UNROLL_ROWS
-	for (int r = 0; r < nr; r++) {
-		memcpy(acc_out + (size_t)r * units_p + o, &acc[r][0], sizeof acc[r][0]);
-		memcpy(acc_out + (size_t)r * units_p + o + 4, &acc[r][1], sizeof acc[r][1]);
-	}
+	for (int r = 0; r < nr; r++)
+		memcpy(acc_out + (size_t)r * units_p + o, total[r], sizeof total[r]);
 }
 
-void tfl_fc_int8_acc(const int8_t *x, size_t rows, size_t depth, int32_t x_offset,
-		     const int32_t *wt, size_t units_p, int32_t *acc)
+void tfl_fc_int8_acc(const float *x, size_t rows, size_t depth, const float *wt, size_t units_p,
+		     int32_t *acc)
 {
 	for (size_t o = 0; o < units_p; o += TFL_FC_BLOCK) {
 		switch (rows) {
-		case 4: int8_block(x, depth, x_offset, wt, units_p, o, acc, 4); break;
-		case 3: int8_block(x, depth, x_offset, wt, units_p, o, acc, 3); break;
-		case 2: int8_block(x, depth, x_offset, wt, units_p, o, acc, 2); break;
-		default: int8_block(x, depth, x_offset, wt, units_p, o, acc, 1); break;
+		case 4: int8_block(x, depth, wt, units_p, o, acc, 4); break;
+		case 3: int8_block(x, depth, wt, units_p, o, acc, 3); break;
+		case 2: int8_block(x, depth, wt, units_p, o, acc, 2); break;
+		default: int8_block(x, depth, wt, units_p, o, acc, 1); break;
 		}
 	}
 }
@@ -159,20 +175,24 @@ void tfl_fc_float(const float *x, size_t rows, size_t depth, const float *wt, co
 	}
 }
 
-void tfl_fc_int8_acc(const int8_t *x, size_t rows, size_t depth, int32_t x_offset,
-		     const int32_t *wt, size_t units_p, int32_t *acc)
+void tfl_fc_int8_acc(const float *x, size_t rows, size_t depth, const float *wt, size_t units_p,
+		     int32_t *acc)
 {
 	for (size_t r = 0; r < rows; r++) {
-		uint32_t *a = (uint32_t *)acc + r * units_p;
+		int32_t *a = acc + r * units_p;
 
-		for (size_t o = 0; o < units_p; o++)
-			a[o] = 0;
-		for (size_t d = 0; d < depth; d++) {
-			uint32_t xv = (uint32_t)(x[r * depth + d] + x_offset);
-			const int32_t *w = wt + d * units_p;
+		for (size_t o = 0; o < units_p; o++) {
+			int32_t total = 0;
 
-			for (size_t o = 0; o < units_p; o++)
-				a[o] += xv * (uint32_t)w[o];
+			for (size_t d0 = 0; d0 < depth; d0 += TFL_FC_EXACT_RUN) {
+				size_t d1 = depth - d0 < TFL_FC_EXACT_RUN ? depth : d0 + TFL_FC_EXACT_RUN;
+				float run = 0;
+
+				for (size_t d = d0; d < d1; d++)
+					run += x[r * depth + d] * wt[d * units_p + o];
+				total += (int32_t)run;
+			}
+			a[o] = total;
 		}
 	}
 }

@@ -18,8 +18,12 @@
 void tfl_fc_float(const float *x, size_t rows, size_t depth, const float *wt, const float *bias,
 		  size_t units, size_t units_p, float lo, float hi, float *out);
 
-/* acc[r][o] = sum_d (x[r][d] + x_offset) * wt[d][o] for r < rows (at most
- * TFL_FC_ROWS), o < units_p, in wrapping 32-bit arithmetic; the caller
- * bounds depth so the true sum fits (|term| <= 255 * 255). */
-void tfl_fc_int8_acc(const int8_t *x, size_t rows, size_t depth, int32_t x_offset,
-		     const int32_t *wt, size_t units_p, int32_t *acc);
+/* acc[r][o] = sum_d x[r][d] * wt[d][o] for r < rows (at most TFL_FC_ROWS),
+ * o < units_p, exactly, where x holds int8 inputs plus their offset and wt
+ * int8 weights minus their zero point, both as floats: integers of at most
+ * 255 in magnitude. Terms are summed in float in runs of TFL_FC_EXACT_RUN
+ * (exact: 256 * 255 * 255 < 2^24), runs in int32; the caller bounds depth
+ * so the total fits. */
+#define TFL_FC_EXACT_RUN 256
+void tfl_fc_int8_acc(const float *x, size_t rows, size_t depth, const float *wt, size_t units_p,
+		     int32_t *acc);
