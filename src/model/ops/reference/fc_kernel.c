@@ -27,34 +27,43 @@ typedef float f32x4 __attribute__((vector_size(16)));
  * registers; gcc -O2 does not do it on its own (it halves the speed). */
 #define UNROLL_ROWS _Pragma("GCC unroll 4")
 
-/* nr rows (a constant after inlining) x 8 outputs starting at o. */
-INLINE void float_block(const float *x, size_t depth, const float *wt, const float *bias,
-			size_t units, size_t units_p, size_t o, float lo, float hi, float *out,
-			const int nr)
+/* acc[r] = the products of rows r < nr (a constant after inlining) with
+ * outputs o..o+7, summed over inputs d0..d1-1 in input order. */
+INLINE void block_sums(const float *x, size_t depth, const float *wt, size_t units_p, size_t o,
+		       size_t d0, size_t d1, f32x4 acc[TFL_FC_ROWS][2], const int nr)
 {
-	f32x4 acc[TFL_FC_ROWS][2], b0, b1;
-	const float *w = wt + o;
+	const float *w = wt + d0 * units_p + o;
 
-	memcpy(&b0, bias + o, sizeof b0);
-	memcpy(&b1, bias + o + 4, sizeof b1);
 	UNROLL_ROWS
 	for (int r = 0; r < nr; r++) {
 		acc[r][0] = (f32x4){ 0, 0, 0, 0 };
 		acc[r][1] = (f32x4){ 0, 0, 0, 0 };
 	}
-	for (size_t d = 0; d < depth; d++, w += units_p) {
+	for (size_t d = d0; d < d1; d++, w += units_p) {
 		f32x4 w0, w1;
 
 		memcpy(&w0, w, sizeof w0);
 		memcpy(&w1, w + 4, sizeof w1);
 		UNROLL_ROWS
-	for (int r = 0; r < nr; r++) {
+		for (int r = 0; r < nr; r++) {
 			float xv = x[(size_t)r * depth + d];
 
 			acc[r][0] += xv * w0;
 			acc[r][1] += xv * w1;
 		}
 	}
+}
+
+/* nr rows x 8 outputs starting at o: sums, bias last, clamp, store. */
+INLINE void float_block(const float *x, size_t depth, const float *wt, const float *bias,
+			size_t units, size_t units_p, size_t o, float lo, float hi, float *out,
+			const int nr)
+{
+	f32x4 acc[TFL_FC_ROWS][2], b0, b1;
+
+	memcpy(&b0, bias + o, sizeof b0);
+	memcpy(&b1, bias + o + 4, sizeof b1);
+	block_sums(x, depth, wt, units_p, o, 0, depth, acc, nr);
 	UNROLL_ROWS
 	for (int r = 0; r < nr; r++) {
 		float tmp[8];
@@ -101,27 +110,9 @@ INLINE void int8_block(const float *x, size_t depth, const float *wt, size_t uni
 
 	for (size_t d0 = 0; d0 < depth; d0 += TFL_FC_EXACT_RUN) {
 		size_t d1 = depth - d0 < TFL_FC_EXACT_RUN ? depth : d0 + TFL_FC_EXACT_RUN;
-		const float *w = wt + d0 * units_p + o;
 		f32x4 acc[TFL_FC_ROWS][2];
 
-		UNROLL_ROWS
-		for (int r = 0; r < nr; r++) {
-			acc[r][0] = (f32x4){ 0, 0, 0, 0 };
-			acc[r][1] = (f32x4){ 0, 0, 0, 0 };
-		}
-		for (size_t d = d0; d < d1; d++, w += units_p) {
-			f32x4 w0, w1;
-
-			memcpy(&w0, w, sizeof w0);
-			memcpy(&w1, w + 4, sizeof w1);
-			UNROLL_ROWS
-			for (int r = 0; r < nr; r++) {
-				float xv = x[(size_t)r * depth + d];
-
-				acc[r][0] += xv * w0;
-				acc[r][1] += xv * w1;
-			}
-		}
+		block_sums(x, depth, wt, units_p, o, d0, d1, acc, nr);
 		UNROLL_ROWS
 		for (int r = 0; r < nr; r++) {
 			float tmp[TFL_FC_BLOCK];
