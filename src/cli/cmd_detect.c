@@ -313,7 +313,8 @@ int cmd_detect(int argc, char **argv)
 	uint64_t by_level[5];
 	flow_meter_get_stats(meter, &st);
 	incident_table_counts(d.incidents, by_level);
-	qsort(d.inc, d.ninc, sizeof *d.inc, cmp_incident);
+	if (d.ninc) /* qsort wants a non-NULL base even for 0 items */
+		qsort(d.inc, d.ninc, sizeof *d.inc, cmp_incident);
 	if (json) {
 		json_t *arr = json_array();
 		for (size_t i = 0; i < d.ninc; i++)
