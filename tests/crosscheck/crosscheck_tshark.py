@@ -46,6 +46,10 @@ it checks two things and prints one table row per file:
    Before comparing, a later fragment is added to the 4-tuple of its first
    fragment when that came earlier in the file, else to the port-0 flow of
    its addresses: what nad does.
+   The IP-layer bytes of each 4-tuple (IPv4 total length, IPv6 payload
+   length + 40, of the outermost header, summed per packet from tshark's
+   fields) must equal nad's bytes_fwd + bytes_bwd too, and so must the
+   byte totals of each class in rule 1.
    The script also checks that its own per-packet reading of tshark agrees
    with conv,tcp and conv,udp, so the rule above is tested against tshark
    itself. The one known difference: conv,udp also counts the inner UDP of
@@ -110,7 +114,8 @@ def tshark_packets(tshark, path):
     fragments) and as nad should (later fragments included)."""
     fields = ["frame.protocols", "ip.proto", "ip.src", "ip.dst", "ip.id", "ip.frag_offset",
               "ipv6.src", "ipv6.dst", "ipv6.fraghdr.nxt", "ipv6.fraghdr.offset",
-              "ipv6.fraghdr.ident", "tcp.srcport", "tcp.dstport", "udp.srcport", "udp.dstport"]
+              "ipv6.fraghdr.ident", "tcp.srcport", "tcp.dstport", "udp.srcport", "udp.dstport",
+              "ip.len", "ipv6.plen"]
     cmd = [tshark, "-n", "-r", path] + TSHARK_PREFS + ["-T", "fields", "-E", "separator=/t",
                                                         "-E", "occurrence=f"]
     for f in fields:
@@ -120,15 +125,17 @@ def tshark_packets(tshark, path):
     if out.returncode != 0:
         raise RuntimeError(f"tshark failed on '{path}': {out.stderr.strip()[:300]}")
     totals = Counter()
+    tbytes = Counter()         # IP-layer bytes per class
     conv = Counter()           # what conv,tcp and conv,udp should show: no later fragments
     flows = Counter()          # what nad should show: later fragments added
+    fbytes = Counter()         # IP-layer bytes per 4-tuple, later fragments added
     first_frag = {}            # (proto, src, dst, id) -> 4-tuple key of a first fragment seen
     unmatched = 0
     for line in out.stdout.splitlines():
         col = line.split("\t")
         col += [""] * (len(fields) - len(col))
         (protos, ip_proto, ip_src, ip_dst, ip_id, ip_off, v6_src, v6_dst, fh_nxt, fh_off,
-         fh_id, tsport, tdport, usport, udport) = col
+         fh_id, tsport, tdport, usport, udport, ip_len, v6_plen) = col
         toks = protos.split(":")
         i = next((n for n, t in enumerate(toks) if t in ("ip", "ipv6")), None)
         if i is None:
@@ -156,7 +163,11 @@ def tshark_packets(tshark, path):
             cls = None
         if not cls:
             continue
+        # IP-layer bytes as nad counts them: IPv4 total length, IPv6
+        # payload length + 40, from the outermost header
+        nbytes = int(first(v6_plen) or 0) + 40 if v6 else int(first(ip_len) or 0)
         totals[cls] += 1
+        tbytes[cls] += nbytes
         if cls not in ("tcp", "udp"):
             continue
         if later:
@@ -167,6 +178,7 @@ def tshark_packets(tshark, path):
                 unmatched += 1
                 k = conv_key(cls, src, 0, dst, 0)
             flows[k] += 1
+            fbytes[k] += nbytes
             continue
         sport, dport = (tsport, tdport) if cls == "tcp" else (usport, udport)
         if not (sport and dport):
@@ -174,9 +186,10 @@ def tshark_packets(tshark, path):
         k = conv_key(cls, src, first(sport), dst, first(dport))
         conv[k] += 1
         flows[k] += 1
+        fbytes[k] += nbytes
         if is_frag:
             first_frag[(cls, src, dst, fid)] = k
-    return totals, conv, flows, unmatched
+    return totals, tbytes, conv, flows, fbytes, unmatched
 
 
 CONV_RE = re.compile(r"^(\S+):(\d+)\s+<->\s+(\S+):(\d+)\s+([\d,]+)\s+[\d,.]+\s+\S+\s+"
@@ -208,7 +221,7 @@ def nad_flows(nad, path, tmpdir):
     out_csv = os.path.join(tmpdir, "flows.csv")
     r = subprocess.run([nad, "flows", "-r", path, "--format", "csv", "-o", out_csv, "--stats"],
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=600)
-    totals, ports, nflows = Counter(), Counter(), 0
+    totals, tbytes, ports, pbytes, nflows = Counter(), Counter(), Counter(), Counter(), 0
     if r.returncode == 0:
         with open(out_csv, newline="") as fp:
             for row in csv.DictReader(fp):
@@ -220,21 +233,26 @@ def nad_flows(nad, path, tmpdir):
                 if (cls == "icmp" and v6) or (cls == "icmp6" and not v6):
                     cls = None
                 pk = int(row["packets_fwd"]) + int(row["packets_bwd"])
+                by = int(row["bytes_fwd"]) + int(row["bytes_bwd"])
                 if cls:
                     totals[cls] += pk
+                    tbytes[cls] += by
                 if cls in ("tcp", "udp"):
-                    ports[conv_key(cls, row["src_addr"], row["src_port"], row["dst_addr"],
-                                   row["dst_port"])] += pk
-    return r.returncode, r.stderr, totals, ports, nflows
+                    k = conv_key(cls, row["src_addr"], row["src_port"], row["dst_addr"],
+                                 row["dst_port"])
+                    ports[k] += pk
+                    pbytes[k] += by
+    return r.returncode, r.stderr, totals, tbytes, ports, pbytes, nflows
 
 
 def check_file(args, path, label):
     res = {"file": label, "fail": [], "note": []}
     with tempfile.TemporaryDirectory(prefix="nad-xc-") as tmp:
         try:
-            t_tot, t_conv, t_flows, unmatched = tshark_packets(args.tshark, path)
+            t_tot, t_bytes, t_conv, t_flows, t_fbytes, unmatched = tshark_packets(args.tshark,
+                                                                                  path)
             conv = tshark_conv(args.tshark, path)
-            rc, err, n_tot, n_ports, nflows = nad_flows(args.nad, path, tmp)
+            rc, err, n_tot, n_bytes, n_ports, n_pbytes, nflows = nad_flows(args.nad, path, tmp)
         except (RuntimeError, subprocess.TimeoutExpired, OSError, KeyError, ValueError) as e:
             res["fail"].append(f"{label}: {e}")
             res.update(t_tot=Counter(), n_tot=Counter(), convs=Counter(), bad=Counter(),
@@ -266,13 +284,17 @@ def check_file(args, path, label):
         if n_tot[c] != t_tot[c]:
             res["fail"].append(f"{label}: {c} packets: nad {n_tot[c]}, tshark {t_tot[c]} "
                                f"(diff {n_tot[c] - t_tot[c]:+d})")
+        if n_bytes[c] != t_bytes[c]:
+            res["fail"].append(f"{label}: {c} IP-layer bytes: nad {n_bytes[c]}, tshark "
+                               f"{t_bytes[c]} (diff {n_bytes[c] - t_bytes[c]:+d})")
     lines = 0
     for k in sorted(set(t_flows) | set(n_ports)):
-        if t_flows[k] != n_ports[k]:
+        if t_flows[k] != n_ports[k] or t_fbytes[k] != n_pbytes[k]:
             res["bad"][k[0]] += 1
             if lines < MAX_FLOW_LINES or args.verbose:
-                res["fail"].append(f"{label}: flow {key_text(k)}: nad {n_ports[k]} packets, "
-                                   f"tshark conv,{k[0]} {t_flows[k]}")
+                res["fail"].append(f"{label}: flow {key_text(k)}: nad {n_ports[k]} packets "
+                                   f"{n_pbytes[k]} bytes, tshark conv,{k[0]} {t_flows[k]} "
+                                   f"packets {t_fbytes[k]} bytes")
                 lines += 1
     nbad = sum(res["bad"].values())
     if nbad > lines:
@@ -334,7 +356,7 @@ def main():
         print(f"{r['file'][:46]:46} {t:>27} {n:>27} {cv:>12} {bad:>5} "
               f"{r['nflows']:>6}  {'ok' if ok else 'FAIL'}")
     print(f"{len(results) - failed}/{len(results)} files agree (conv = tshark's TCP/UDP "
-          f"conversations, bad = 4-tuples whose packet counts differ, flows = nad records)")
+          f"conversations, bad = 4-tuples whose packet or byte counts differ, flows = nad records)")
     for r in results:
         for line in r["fail"]:
             print("FAIL " + line)
