@@ -77,11 +77,11 @@ case $PROFILE in
         BEACON_N=30; BEACON_EVERY=20; TUNNEL_N=1200; TUNNEL_RATE=8; EXFIL_MB=60
         FLOOD_N=20000; SLOW_SECS=60; WORDS=60; PAGE_UNIT=4000; WEB_SHARE=76 ;;
     demo)
-        BENIGN=240; PACE_MIN_MS=400; PACE_SPAN_MS=1200
+        BENIGN=210; PACE_MIN_MS=300; PACE_SPAN_MS=900
         SSH_EVERY=45; FTP_EVERY=90; NTP_EVERY=16; TELEM_EVERY=5; CHATTER_EVERY=5
-        IPERF_SECS=1; IPERF_RATE=1M; IMG_KB="2 3 4 5 6 8 10 12 14 16"
+        IPERF_SECS=1; IPERF_RATE=1M; IMG_KB="1 1 2 2 3 3 4 4 5 6"
         BEACON_N=8; BEACON_EVERY=5; TUNNEL_N=80; TUNNEL_RATE=8; EXFIL_MB=5
-        FLOOD_N=1000; SLOW_SECS=10; WORDS=16; PAGE_UNIT=500; WEB_SHARE=45
+        FLOOD_N=1000; SLOW_SECS=10; WORDS=40; PAGE_UNIT=500; WEB_SHARE=30
         [[ $ATTACKS == "$ALL_ATTACKS" ]] && ATTACKS=scan-syn,brute-ssh ;;
     *) die "unknown profile '$PROFILE' (short, long, demo)" ;;
 esac
@@ -370,7 +370,13 @@ for i in $(seq 1 50); do grep -q "listening on" "$tcpdump_log" && break; sleep 0
 grep -q "listening on" "$tcpdump_log" || die "tcpdump did not start: $(cat "$tcpdump_log")"
 
 # ------------------------------------------------------------------ servers
-spawn gw  "$RUN" dnsmasq dnsmasq -k --conf-file=/dev/null --no-resolv --no-hosts --addn-hosts="$W/hosts" \
+# names go on the command line (--host-record), so that dnsmasq, which drops
+# to nobody, needs to read no file under a possibly private output directory
+HOST_RECORDS=()
+while read -r addr names; do
+    [[ -n $addr ]] && HOST_RECORDS+=("--host-record=${names// /,},$addr")
+done <"$W/hosts"
+spawn gw  "$RUN" dnsmasq dnsmasq -k --conf-file=/dev/null --no-resolv --no-hosts "${HOST_RECORDS[@]}" \
     --listen-address="$GW_IP" --bind-interfaces --local=/home.lan/ --local=/test/ --domain-needed \
     --bogus-priv --user=nobody --group=nogroup --pid-file="$W/dnsmasq.pid" --log-facility=-
 spawn srv "$RUN" nginx-srv nginx -c "$W/nginx-srv/nginx.conf"
@@ -522,12 +528,12 @@ kill_ns_procs
 log "capture: $(grep -E 'captured|dropped by kernel' "$tcpdump_log" | tr '\n' ' ')"
 
 # ------------------------------------------------------------------ split + labels
-editcap -B "$T_ATTACK" "$OUT/testbed.pcap" "$OUT/benign.pcap"
-editcap -A "$T_ATTACK" "$OUT/testbed.pcap" "$OUT/attack.pcap"
+editcap -F pcap -B "$T_ATTACK" "$OUT/testbed.pcap" "$OUT/benign.pcap"
+editcap -F pcap -A "$T_ATTACK" "$OUT/testbed.pcap" "$OUT/attack.pcap"
 count() { tshark -r "$1" -Y "$2" -T fields -e frame.number 2>/dev/null | wc -l; }
 count_in_window() {   # FILE LO HI RULE
     local slice=$W/slice.pcap
-    editcap -A "$2" -B "$(echo "$3 + 0.001" | bc)" "$1" "$slice" 2>/dev/null || { echo 0; return; }
+    editcap -F pcap -A "$2" -B "$(echo "$3 + 0.001" | bc)" "$1" "$slice" 2>/dev/null || { echo 0; return; }
     count "$slice" "$4"
     rm -f "$slice"
 }
