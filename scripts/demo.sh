@@ -12,7 +12,7 @@ cmake --build build -j"$(nproc)"
 echo
 echo "== nad flows -r data/demo/demo.pcap --stats (first flows) =="
 ./build/nad flows -r data/demo/demo.pcap --stats -o build/demo-flows.csv
-cut -d, -f1-13 build/demo-flows.csv | head -n 6 | column -s, -t
+head -n 6 build/demo-flows.csv | cut -d, -f1-13 | tr , "\t"
 echo "... $(($(wc -l < build/demo-flows.csv) - 1)) flows with every feature in build/demo-flows.csv"
 echo
 echo "== nad detect -r data/demo/demo.pcap -m data/demo/model.tflite =="
