@@ -69,19 +69,22 @@ case $PROFILE in
         SSH_EVERY=40; FTP_EVERY=60; NTP_EVERY=16; TELEM_EVERY=5; CHATTER_EVERY=6
         IPERF_SECS=4; IPERF_RATE=8M; IMG_KB="12 18 25 30 40 55 70 90 120 200"
         BEACON_N=12; BEACON_EVERY=5; TUNNEL_N=240; TUNNEL_RATE=8; EXFIL_MB=20
-        FLOOD_N=5000; SLOW_SECS=15; WORDS=24; PAGE_UNIT=4000; WEB_SHARE=76 ;;
+        FLOOD_N=5000; SLOW_SECS=15; WORDS=24; PAGE_UNIT=4000; WEB_SHARE=76
+        SEG_KB=150; SEG_EVERY=5 ;;
     long)
         BENIGN=1800; PACE_MIN_MS=2000; PACE_SPAN_MS=8000
         SSH_EVERY=240; FTP_EVERY=300; NTP_EVERY=64; TELEM_EVERY=10; CHATTER_EVERY=20
         IPERF_SECS=20; IPERF_RATE=20M; IMG_KB="12 18 25 30 40 55 70 90 120 400"
         BEACON_N=30; BEACON_EVERY=20; TUNNEL_N=1200; TUNNEL_RATE=8; EXFIL_MB=60
-        FLOOD_N=20000; SLOW_SECS=60; WORDS=60; PAGE_UNIT=4000; WEB_SHARE=76 ;;
+        FLOOD_N=20000; SLOW_SECS=60; WORDS=60; PAGE_UNIT=4000; WEB_SHARE=76
+        SEG_KB=300; SEG_EVERY=5 ;;
     demo)
         BENIGN=210; PACE_MIN_MS=300; PACE_SPAN_MS=900
         SSH_EVERY=45; FTP_EVERY=90; NTP_EVERY=16; TELEM_EVERY=5; CHATTER_EVERY=5
         IPERF_SECS=1; IPERF_RATE=1M; IMG_KB="1 1 2 2 3 3 4 4 5 6"
         BEACON_N=8; BEACON_EVERY=5; TUNNEL_N=80; TUNNEL_RATE=8; EXFIL_MB=5
         FLOOD_N=1000; SLOW_SECS=10; WORDS=40; PAGE_UNIT=500; WEB_SHARE=30
+        SEG_KB=8; SEG_EVERY=6
         [[ $ATTACKS == "$ALL_ATTACKS" ]] && ATTACKS=scan-syn,brute-ssh ;;
     *) die "unknown profile '$PROFILE' (short, long, demo)" ;;
 esac
@@ -99,9 +102,10 @@ C1_IP=$LAN.21;  C1_MAC=02:00:00:77:00:15
 C2_IP=$LAN.22;  C2_MAC=02:00:00:77:00:16
 C3_IP=$LAN.23;  C3_MAC=02:00:00:77:00:17
 IOT_IP=$LAN.30; IOT_MAC=02:00:00:77:00:1e
+TV_IP=$LAN.31;  TV_MAC=02:00:00:77:00:1f
 ATK_IP=$LAN.66; ATK_MAC=02:00:00:77:00:42
 WWW_IP=$WAN.10; CDN_IP=$WAN.11; API_IP=$WAN.12; NTP_IP=$WAN.13; C2_SRV_IP=$WAN.66
-NSLIST=(gw nas srv c1 c2 c3 iot atk)
+NSLIST=(gw nas srv c1 c2 c3 iot tv atk)
 
 # ------------------------------------------------------------------ checks
 [[ $EUID -eq 0 ]] || die "must run as root (network namespaces, tcpdump)"
@@ -221,6 +225,7 @@ lan_host c1 "$C1_IP" "$C1_MAC"
 lan_host c2 "$C2_IP" "$C2_MAC"
 lan_host c3 "$C3_IP" "$C3_MAC"
 lan_host iot "$IOT_IP" "$IOT_MAC"
+lan_host tv "$TV_IP" "$TV_MAC"
 lan_host atk "$ATK_IP" "$ATK_MAC"
 # the NAS answers ICMP errors faster than Linux's default (1/s per peer)
 nsx nas sysctl -qw net.ipv4.icmp_ratelimit=100
@@ -245,6 +250,9 @@ mkfile "$W/www/site/index.html" $((PAGE_UNIT * 2))
 for i in 0 1 2 3 4 5 6 7; do mkfile "$W/www/site/page$i.html" $(( (i * 7 + 3) % 8 * PAGE_UNIT + PAGE_UNIT * 3 / 4 )); done
 mkfile "$W/www/site/style.css" "$PAGE_UNIT"
 i=0; for kb in $IMG_KB; do mkfile "$W/www/cdn/img$i.jpg" $((kb * 1024)); i=$((i + 1)); done
+mkdir -p "$W/www/cdn/video"
+for i in 0 1 2 3 4 5 6 7 8 9 10 11; do mkfile "$W/www/cdn/video/seg$i.ts" $((SEG_KB * (90 + i * 2) / 100 * 1024)); done
+printf '{"segments":12,"duration":%d}\n' "$SEG_EVERY" >"$W/www/cdn/video/manifest.json"
 mkfile "$W/www/nas/index.html" 3000
 printf '{"disks":"ok","temp":41,"uptime":123456}\n' >"$W/www/nas/status.json"
 mkfile "$W/ftp/pub/manual.pdf" 60000
@@ -272,7 +280,7 @@ $C2_IP desktop.home.lan
 $C3_IP phone.home.lan
 $IOT_IP camera.home.lan
 $LAN.40 printer.home.lan
-$LAN.41 tv.home.lan
+$TV_IP tv.home.lan
 $WWW_IP www.newsportal.test news.newsportal.test shop.example-store.test www.example-store.test
 $WWW_IP mail.webmail.test www.videosite.test www.search.test www.social.test static.social.test updates.os-vendor.test
 $CDN_IP cdn.static-media.test
@@ -297,7 +305,7 @@ http {
     fastcgi_temp_path $d/fastcgi;
     uwsgi_temp_path $d/uwsgi;
     scgi_temp_path $d/scgi;
-    types { text/html html; text/css css; image/jpeg jpg; application/json json; application/pdf pdf; }
+    types { text/html html; text/css css; image/jpeg jpg; application/json json; application/pdf pdf; video/mp2t ts; }
     default_type application/octet-stream;
     keepalive_timeout 15;
     client_header_timeout 30;
@@ -417,15 +425,17 @@ client c2 desktop 202 FTP_EVERY="$FTP_EVERY" BULK_AT=$((BENIGN / 3)) \
 client c3 phone 303
 g() { echo "$PY $GEN/nadtb_gen.py"; }
 k=0
-for n in c1 c2 c3 iot; do
+for n in c1 c2 c3 iot tv; do
     k=$((k + 1))
     ip_var=${n^^}_IP
     spawn "$n" $((DUR + 5)) "ntp-$n" $(g) ntp-client --server "$NTP_IP" --every "$NTP_EVERY" --duration "$DUR" --seed $((10 + k))
     spawn "$n" $((DUR + 5)) "chatter-$n" $(g) chatter --ip "${!ip_var}" --name "$n" --every $((CHATTER_EVERY * (k == 4 ? 1 : 3))) \
         --duration "$DUR" --seed $((20 + k))
 done
+spawn tv $((DUR + 5)) stream env SEED=505 DURATION="$DUR" MAX_EPISODES=1000 CACERT="$W/tls/cert.pem" \
+    HOST=cdn.static-media.test SEGS_MIN=6 SEGS_SPAN=12 SEG_EVERY="$SEG_EVERY" NSEG=12 bash "$GEN/stream.sh"
 spawn iot $((DUR + 5)) telem-udp $(g) telem-client --server "$API_IP" --device cam-01 --every "$TELEM_EVERY" \
-    --duration "$DUR" --seed 31 --sport 40123
+    --duration "$DUR" --seed 31 --sport 40123 --resolve api.iot-cloud.test --resolve-every 12
 spawn iot $((DUR + 5)) telem-sensor $(g) telem-client --server "$API_IP" --device thermo-02 --every $((TELEM_EVERY * 3)) \
     --duration "$DUR" --seed 32 --tcp-every 0
 

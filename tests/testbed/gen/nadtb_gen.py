@@ -153,6 +153,12 @@ def telem_client(a):
     sent = 0
     temp = 21.0
     while time.monotonic() < deadline and sent < a.count:
+        if a.resolve and sent % a.resolve_every == 0:
+            # devices look their cloud endpoint up again when the TTL runs out
+            try:
+                socket.getaddrinfo(a.resolve, a.udp_port, socket.AF_INET, socket.SOCK_DGRAM)
+            except OSError as e:
+                log("telem-client: lookup failed: %s" % e)
         temp += rng.uniform(-0.2, 0.2)
         msg = {"dev": a.device, "seq": sent, "t": round(temp, 2),
                "rh": rng.randint(35, 55), "bat": 100 - sent // 50}
@@ -326,6 +332,8 @@ def main():
     sp.add_argument("--sport", type=int, default=0)
     sp.add_argument("--udp-port", type=int, default=5683); sp.add_argument("--tcp-port", type=int, default=8883)
     sp.add_argument("--tcp-every", type=int, default=6)
+    sp.add_argument("--resolve", default="", help="name to look up every --resolve-every messages")
+    sp.add_argument("--resolve-every", type=int, default=12)
     sp = sub.add_parser("chatter"); common(sp, 8, 3)
     sp.add_argument("--ip", required=True); sp.add_argument("--name", required=True)
     sp = sub.add_parser("ssdp-responder"); common(sp)
