@@ -176,6 +176,9 @@ trap cleanup EXIT
 trap 'log interrupted; exit 130' INT TERM
 
 nsx() { local ns=$1; shift; ip netns exec "$PFX-$ns" "$@"; }
+# sleep that a signal interrupts at once (bash runs a trap only after the
+# foreground command ends, so a plain 30-minute sleep would delay Ctrl-C)
+pause_for() { sleep "$1" & local p=$!; BG_PIDS+=("$p"); wait "$p"; }
 # run a bounded background job in a namespace: spawn NS SECONDS NAME cmd...
 spawn() {
     local ns=$1 secs=$2 name=$3; shift 3
@@ -440,7 +443,7 @@ spawn iot $((DUR + 5)) telem-sensor $(g) telem-client --server "$API_IP" --devic
     --duration "$DUR" --seed 32 --tcp-every 0
 
 log "benign phase: ${BENIGN}s"
-sleep "$BENIGN"
+pause_for "$BENIGN"
 
 # ------------------------------------------------------------------ attacks
 T_ATTACK=$(date +%s.%N)
@@ -529,7 +532,7 @@ BG_PIDS+=("$A_PID" "$C_PID" "$B_PID")
 wait "$A_PID" "$C_PID" "$B_PID" || true
 T_END_ATTACK=$(date +%s.%N)
 log "attacks done in $(printf '%.0f' "$(echo "$T_END_ATTACK - $T_ATTACK" | bc)") s; letting traffic settle"
-sleep 5
+pause_for 5
 
 # ------------------------------------------------------------------ stop
 kill -TERM "$TCPDUMP_PID" 2>/dev/null || true
