@@ -12,6 +12,7 @@
 
 #include "capture/capture.h"
 #include "cli/cli.h"
+#include "flow/flow_csv.h"
 #include "flow/flow_meter.h"
 #include "model/nad_meta.h"
 #include "score/incident.h"
@@ -79,11 +80,12 @@ static void write_flow_row(FILE *f, const struct flow_record *rec, const struct 
 {
 	char src[REC_ADDR_MAX], dst[REC_ADDR_MAX];
 
-	score_format_addr(rec->family, rec->src, src, sizeof src);
-	score_format_addr(rec->family, rec->dst, dst, sizeof dst);
-	fprintf(f, "%" PRIu64 ".%06" PRIu64 ",%" PRIu64 ".%06" PRIu64 ",%s,%u,%s,%u,%u,%u,%s,%" PRIu64 ",%" PRIu64
-		   ",%" PRIu64 ",%" PRIu64 ",%.2f,%s,%s\n",
-		rec->first_us / 1000000, rec->first_us % 1000000, rec->last_us / 1000000, rec->last_us % 1000000, src,
+	flow_csv_addr(rec->family, rec->src, src, sizeof src);
+	flow_csv_addr(rec->family, rec->dst, dst, sizeof dst);
+	flow_csv_put_ts(f, rec->first_us);
+	fputc(',', f);
+	flow_csv_put_ts(f, rec->last_us);
+	fprintf(f, ",%s,%u,%s,%u,%u,%u,%s,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%.2f,%s,%s\n", src,
 		rec->sport, dst, rec->dport, rec->proto, rec->vlan, flow_end_name(rec->end), rec->packets[0],
 		rec->packets[1], rec->bytes[0], rec->bytes[1], s->score, rec_level_name(s->level),
 		s->category ? s->category : "");

@@ -1,14 +1,15 @@
 /* incident.c - bounded table of open incidents keyed by (host, role, category). */
 #include "score/incident.h"
 
+#include "common/distinct.h"
+
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Distinct peers and ports are estimated by linear counting over a fixed
- * bitmap: exact enough for "1 host" vs "254 hosts" and bounded in memory. */
+/* Distinct peers and ports: linear counting over a fixed bitmap. */
 #define DISTINCT_BITS 4096
 
 struct distinct {
@@ -38,34 +39,12 @@ struct incident_table {
 
 static uint64_t hash_str(uint64_t h, const char *s)
 {
-	/* FNV-1a: stable across runs and platforms, so uids are reproducible. */
-	for (; *s; s++) {
-		h ^= (uint8_t)*s;
-		h *= 1099511628211ull;
-	}
-	return h;
+	return fnv1a(h, s, strlen(s));
 }
 
 static void distinct_add(struct distinct *d, const char *key)
 {
-	uint64_t h = hash_str(1469598103934665603ull, key) % DISTINCT_BITS;
-	uint8_t m = (uint8_t)(1u << (h & 7));
-
-	if (!(d->bits[h >> 3] & m)) {
-		d->bits[h >> 3] |= m;
-		d->set++;
-	}
-}
-
-static uint32_t distinct_estimate(const struct distinct *d)
-{
-	double zero = DISTINCT_BITS - d->set;
-
-	if (d->set == 0)
-		return 0;
-	if (zero < 1)
-		zero = 1;
-	return (uint32_t)lround(-(double)DISTINCT_BITS * log(zero / DISTINCT_BITS));
+	distinct_mark(d->bits, DISTINCT_BITS, &d->set, hash_str(FNV1A_SEED, key));
 }
 
 enum rec_level incident_level_of(const double thresholds[5], double score)
@@ -154,8 +133,8 @@ static void build_summary(struct incident *inc)
 static void emit(struct incident_table *t, struct incident *inc, enum rec_incident_event ev)
 {
 	inc->rec.event = (uint8_t)ev;
-	inc->rec.distinct_peers = distinct_estimate(&inc->peers);
-	inc->rec.distinct_ports = distinct_estimate(&inc->ports);
+	inc->rec.distinct_peers = distinct_estimate(DISTINCT_BITS, inc->peers.set);
+	inc->rec.distinct_ports = distinct_estimate(DISTINCT_BITS, inc->ports.set);
 	build_summary(inc);
 	if (t->emit)
 		t->emit(&inc->rec, t->user);
@@ -245,7 +224,7 @@ void incident_table_add(struct incident_table *t, struct rec_anomaly *a)
 		snprintf(inc->peer, sizeof inc->peer, "%s", peer);
 		inc->first_port = a->dport;
 		inc->rec.first_ts_us = a->first_ts_us;
-		uint64_t h = hash_str(hash_str(1469598103934665603ull, host), a->category);
+		uint64_t h = hash_str(hash_str(FNV1A_SEED, host), a->category);
 		h ^= a->first_ts_us * 0x9e3779b97f4a7c15ull;
 		snprintf(inc->rec.uid, sizeof inc->rec.uid, "inc-%016llx", (unsigned long long)h);
 		inc->next_update_at = 2;

@@ -1,17 +1,19 @@
 /* score.c - batch flows through the model and turn errors into scores. */
 #include "score/score.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/distinct.h"
+#include "flow/flow_csv.h"
 #include "model/nad_meta.h"
 #include "model/tfl_interp.h"
 #include "model/tfl_model.h"
 #include "score/category.h"
+#include "score/incident.h"
 
 /* The victim-side view: for each responder that received anomalous flows,
  * the distinct sources of those flows in the current window, by linear
@@ -24,7 +26,7 @@ struct fanin_entry {
 	uint8_t family;
 	uint8_t addr[16];
 	uint64_t window_start_us;
-	uint16_t set;
+	uint32_t set;
 	uint8_t bits[FANIN_BITS / 8];
 };
 
@@ -55,22 +57,12 @@ void score_options_default(struct score_options *ret)
 	ret->fanin_window_us = 600ull * 1000000ull;
 }
 
-static uint64_t hash_bytes(const uint8_t *p, size_t n, uint64_t h)
-{
-	for (size_t i = 0; i < n; i++) {
-		h ^= p[i];
-		h *= 1099511628211ull;
-	}
-	return h;
-}
-
 /* Record that src sent an anomalous flow to dst; returns dst's fan-in. */
 static unsigned fanin_add(struct scorer *s, const struct flow_record *r)
 {
 	size_t alen = r->family == 6 ? 16 : 4;
-	uint64_t h = hash_bytes(r->dst, alen, 1469598103934665603ull);
+	uint64_t h = fnv1a(FNV1A_SEED, r->dst, alen);
 	struct fanin_entry *e = &s->fanin[h % FANIN_SLOTS];
-	uint64_t bit;
 
 	if (!e->used || e->family != r->family || memcmp(e->addr, r->dst, alen) ||
 	    r->last_us > e->window_start_us + s->opt.fanin_window_us) {
@@ -82,15 +74,8 @@ static unsigned fanin_add(struct scorer *s, const struct flow_record *r)
 		memcpy(e->addr, r->dst, alen);
 		e->window_start_us = r->last_us;
 	}
-	bit = hash_bytes(r->src, alen, 0xcbf29ce484222325ull ^ 0x5bd1e995) % FANIN_BITS;
-	if (!(e->bits[bit >> 3] & (1u << (bit & 7)))) {
-		e->bits[bit >> 3] |= (uint8_t)(1u << (bit & 7));
-		e->set++;
-	}
-	double zero = FANIN_BITS - e->set;
-	if (zero < 1)
-		zero = 1;
-	return (unsigned)lround(-(double)FANIN_BITS * log(zero / FANIN_BITS));
+	distinct_mark(e->bits, FANIN_BITS, &e->set, fnv1a(0xcbf29ce484222325ull ^ 0x5bd1e995, r->src, alen));
+	return distinct_estimate(FANIN_BITS, e->set);
 }
 
 int scorer_new(const char *model_path, const struct score_options *opt, score_fn cb, void *user,
@@ -313,14 +298,6 @@ static double score_of(double p)
 	return s < 0 ? 0 : s > 100 ? 100 : s;
 }
 
-static enum rec_level level_of(const double th[5], double score)
-{
-	for (int l = REC_LEVEL_CRITICAL; l >= REC_LEVEL_LOW; l--)
-		if (score >= th[l])
-			return (enum rec_level)l;
-	return REC_LEVEL_NONE;
-}
-
 void scorer_flush(struct scorer *s)
 {
 	unsigned rows = s->queued;
@@ -344,7 +321,7 @@ void scorer_flush(struct scorer *s)
 		r->error = nad_meta_error(s->meta, x, y);
 		r->tail_prob = nad_meta_tail_probability(s->meta, r->error);
 		r->score = score_of(r->tail_prob);
-		r->level = level_of(s->opt.thresholds, r->score);
+		r->level = incident_level_of(s->opt.thresholds, r->score);
 		if (r->level > REC_LEVEL_NONE)
 			r->fan_in = fanin_add(s, &s->queue[i]);
 	}
@@ -371,22 +348,13 @@ void scorer_add(struct scorer *s, const struct flow_record *rec)
 		scorer_flush(s);
 }
 
-void score_format_addr(uint8_t family, const uint8_t *a, char *buf, size_t len)
-{
-	char tmp[INET6_ADDRSTRLEN];
-
-	if (!inet_ntop(family == 6 ? AF_INET6 : AF_INET, a, tmp, sizeof tmp))
-		snprintf(tmp, sizeof tmp, "?");
-	snprintf(buf, len, "%s", tmp);
-}
-
 void score_fill_anomaly(const struct flow_record *rec, const struct scored_flow *s, struct rec_anomaly *ret)
 {
 	memset(ret, 0, sizeof *ret);
 	ret->first_ts_us = rec->first_us;
 	ret->last_ts_us = rec->last_us;
-	score_format_addr(rec->family, rec->src, ret->src, sizeof ret->src);
-	score_format_addr(rec->family, rec->dst, ret->dst, sizeof ret->dst);
+	flow_csv_addr(rec->family, rec->src, ret->src, sizeof ret->src);
+	flow_csv_addr(rec->family, rec->dst, ret->dst, sizeof ret->dst);
 	ret->sport = rec->sport;
 	ret->dport = rec->dport;
 	ret->proto = rec->proto;

@@ -63,7 +63,4 @@ const struct nad_meta *scorer_meta(const struct scorer *s);
 /* Fill a sink record from a scored anomaly (identity, score, explanation, features). */
 void score_fill_anomaly(const struct flow_record *rec, const struct scored_flow *s, struct rec_anomaly *ret);
 
-/* Textual address of a flow endpoint. */
-void score_format_addr(uint8_t family, const uint8_t *a, char *buf, size_t len);
-
 void scorer_free(struct scorer *s);
