@@ -20,7 +20,8 @@ libs="libpcap-dev libsqlite3-dev libjansson-dev libinih-dev libmicrohttpd-dev li
 pkgs="build-essential cmake pkg-config $libs"
 if [ $want_test -eq 1 ]; then
 	pkgs="$pkgs clang llvm libclang-rt-14-dev tshark tcpdump tcpreplay iproute2 procps
-	      python3 python3-numpy python3-scapy python3-pyarmnn sqlite3 time systemd man-db"
+	      python3 python3-numpy python3-scapy python3-pyarmnn sqlite3 time systemd man-db
+	      prometheus prometheus-alertmanager gnuplot-nox python3-sklearn curl"
 fi
 if [ $want_cross -eq 1 ]; then
 	$SUDO dpkg --add-architecture arm64
