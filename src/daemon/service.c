@@ -310,11 +310,13 @@ static void on_scored(const struct flow_record *rec, const struct scored_flow *s
 	struct svc *s = user;
 	struct rec_anomaly a;
 
-	if (sf->level == REC_LEVEL_NONE)
+	if (!sf->category)
 		return;
 	score_fill_anomaly(rec, sf, &a);
-	s->anomalies++;
 	incident_table_add(s->incidents, &a);
+	if (sf->level == REC_LEVEL_NONE)
+		return; /* suspicious: counts toward its incident only */
+	s->anomalies++;
 	file_backpressure(s);
 	writer_add_anomaly(s->writer, &a);
 }
