@@ -328,12 +328,14 @@ static void on_scored(const struct flow_record *rec, const struct scored_flow *s
 		s->batch_timing = false;
 	}
 	svc_metrics_scored(s->metrics, sf->score);
-	if (sf->level == REC_LEVEL_NONE)
+	if (!sf->category)
 		return;
 	score_fill_anomaly(rec, sf, &a);
+	incident_table_add(s->incidents, &a);
+	if (sf->level == REC_LEVEL_NONE)
+		return; /* suspicious: counts toward its incident only */
 	svc_metrics_anomaly(s->metrics, sf->level, sf->category);
 	s->anomalies++;
-	incident_table_add(s->incidents, &a);
 	file_backpressure(s);
 	writer_add_anomaly(s->writer, &a);
 }
