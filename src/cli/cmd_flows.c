@@ -453,6 +453,7 @@ int cmd_flows(int argc, char **argv)
 		return NAD_EXIT_FAILURE;
 	}
 	writer_columns(&w);
+	mopt.lookahead = FLOW_METER_LOOKAHEAD_FILE;
 	mopt.on_record = write_record;
 	mopt.user = &w;
 	r = flow_meter_new(&mopt, &m);
@@ -478,7 +479,7 @@ int cmd_flows(int argc, char **argv)
 		if (r == CAP_PACKET)
 			flow_meter_feed(m, &p, linktype);
 		else if (r == CAP_IDLE)
-			continue;
+			flow_meter_drain(m); /* no packet for a while: nothing waits */
 		else
 			break;
 		if (stop_requested)

@@ -1,18 +1,24 @@
 /* flow_table.c - the bounded bidirectional flow table (flow_table.h).
  *
  * Entries live in one array allocated at start-up and are linked by 32-bit
- * indices: a hash chain, one idle list per timeout class and one active
- * list. Every idle list holds flows of a single timeout, ordered by the
- * table clock of their last packet (a touched flow moves to the tail), so
- * its head is always the next to expire and expiry is O(1) per flow. The
- * active list is ordered by when each record began. Eviction takes the
- * least recently touched flow among the idle list heads.
+ * indices: one idle list per timeout class and one active list. Every idle
+ * list holds flows of a single timeout, ordered by the table clock of their
+ * last packet (a touched flow moves to the tail), so its head is always the
+ * next to expire and expiry is O(1) per flow. The active list is ordered by
+ * when each record began. Eviction takes the least recently touched flow
+ * among the idle list heads.
+ *
+ * Keys are found through a separate open-addressing index of (hash, entry)
+ * pairs kept at most half full: a lookup reads one cache line of the index
+ * and the one entry whose hash matches, and never walks through other
+ * flows' entries as a chained table does.
  */
 #include "flow/flow_table.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #define NONE UINT32_MAX
 #define US 1000000ull
@@ -89,30 +95,63 @@ static inline uint32_t index_of(const struct flow_table *t, const struct flow *f
 	return (uint32_t)(((const unsigned char *)f - t->entries) / t->stride);
 }
 
+/* Zeroed memory straight from mmap, so pages never touched stay out of the
+ * resident set, asked for in huge pages where the kernel has them: at 100k
+ * flows every packet reaches a random entry, and with 4 KiB pages nearly
+ * every one of those is also a TLB miss. */
+static void *big_alloc(size_t len, size_t *ret_len)
+{
+	const size_t huge = 2u << 20;
+	size_t full = (len + huge - 1) & ~(huge - 1);
+	unsigned char *p = mmap(NULL, full + huge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uintptr_t a;
+
+	if (p == MAP_FAILED)
+		return NULL;
+	/* keep a huge-page aligned piece, return the rest */
+	a = ((uintptr_t)p + huge - 1) & ~(uintptr_t)(huge - 1);
+	if (a > (uintptr_t)p)
+		munmap(p, a - (uintptr_t)p);
+	if ((uintptr_t)p + full + huge > a + full)
+		munmap((void *)(a + full), (uintptr_t)p + full + huge - (a + full));
+#ifdef MADV_HUGEPAGE
+	madvise((void *)a, full, MADV_HUGEPAGE);
+#endif
+	*ret_len = full;
+	return (void *)a;
+}
+
+static void big_free(void *p, size_t len)
+{
+	if (p)
+		munmap(p, len);
+}
+
 int flow_table_init(struct flow_table *t, const struct flow_table_options *opt, size_t user_size,
 		    uint64_t seed, flow_end_fn on_end, void *user)
 {
 	size_t head = (sizeof(struct flow) + 7) & ~(size_t)7;
-	uint32_t nb = 1;
+	uint32_t nb = 2;
 
 	memset(t, 0, sizeof *t);
-	if (!opt->max_flows || opt->max_flows >= NONE / 2 || !on_end)
+	if (!opt->max_flows || opt->max_flows >= NONE / 4 || !on_end)
 		return -EINVAL;
-	while (nb < opt->max_flows)
+	/* at most half full: probe runs stay short */
+	while (nb < 2 * opt->max_flows)
 		nb <<= 1;
 	t->opt = *opt;
 	t->stride = head + ((user_size + 7) & ~(size_t)7);
 	/* calloc and the fresh mark keep untouched entries out of the
 	 * resident set: a table sized for 262144 flows costs little RAM until
 	 * the flows exist. */
-	t->entries = calloc(opt->max_flows, t->stride);
-	t->buckets = malloc((size_t)nb * sizeof *t->buckets);
-	if (!t->entries || !t->buckets) {
+	t->entries = big_alloc((size_t)opt->max_flows * t->stride, &t->entries_len);
+	t->slots = big_alloc((size_t)nb * sizeof *t->slots, &t->slots_len);
+	if (!t->entries || !t->slots) {
 		flow_table_release(t);
 		return -ENOMEM;
 	}
-	memset(t->buckets, 0xff, (size_t)nb * sizeof *t->buckets);
-	t->nbuckets = nb;
+	memset(t->slots, 0xff, (size_t)nb * sizeof *t->slots);
+	t->slot_mask = nb - 1;
 	t->free_head = NONE;
 	for (int c = 0; c < FLOW_IDLE_CLASSES; c++)
 		t->ihead[c] = t->itail[c] = NONE;
@@ -127,10 +166,10 @@ int flow_table_init(struct flow_table *t, const struct flow_table_options *opt, 
 
 void flow_table_release(struct flow_table *t)
 {
-	free(t->entries);
-	free(t->buckets);
+	big_free(t->entries, t->entries_len);
+	big_free(t->slots, t->slots_len);
 	t->entries = NULL;
-	t->buckets = NULL;
+	t->slots = NULL;
 }
 
 /* A multiply-xorshift mix over the key's five 64-bit words: cheap, and every
@@ -218,26 +257,61 @@ static void active_append(struct flow_table *t, struct flow *f)
 	LIST_APPEND(t, f, i, aprev, anext, t->ahead, t->atail);
 }
 
-static struct flow *find(const struct flow_table *t, const struct flow_key *k, uint32_t h)
+/* The index slot holding entry i (whose hash is h); it is there by construction. */
+static uint32_t slot_of(const struct flow_table *t, uint32_t h, uint32_t i)
 {
-	for (uint32_t i = t->buckets[h & (t->nbuckets - 1)]; i != NONE;) {
-		struct flow *f = entry(t, i);
+	uint32_t p = h & t->slot_mask;
 
-		if (!memcmp(&f->key, k, sizeof *k))
+	while (t->slots[p].entry != i)
+		p = (p + 1) & t->slot_mask;
+	return p;
+}
+
+/* The flow with key k (hash h), or NULL; *ret_slot is where k is or would go. */
+static struct flow *find(const struct flow_table *t, const struct flow_key *k, uint32_t h, uint32_t *ret_slot)
+{
+	uint32_t p = h & t->slot_mask;
+
+	for (;; p = (p + 1) & t->slot_mask) {
+		const struct flow_slot *s = &t->slots[p];
+		struct flow *f;
+
+		if (s->entry == NONE)
+			break;
+		if (s->hash != h)
+			continue;
+		f = entry(t, s->entry);
+		if (!memcmp(&f->key, k, sizeof *k)) {
+			*ret_slot = p;
 			return f;
-		i = f->hnext;
+		}
 	}
+	*ret_slot = p;
 	return NULL;
 }
 
-static void hash_unlink(struct flow_table *t, struct flow *f)
+/* Remove the slot at p; later slots of the run move back into the hole if
+ * that is no further from their home slot, so no tombstones are needed
+ * and a lookup still stops at the first empty slot. */
+static void index_remove(struct flow_table *t, uint32_t p)
 {
-	uint32_t *p = &t->buckets[key_hash(t, &f->key) & (t->nbuckets - 1)];
-	uint32_t i = index_of(t, f);
+	uint32_t q = p;
 
-	while (*p != i)
-		p = &entry(t, *p)->hnext;
-	*p = f->hnext;
+	for (;;) {
+		uint32_t home;
+
+		q = (q + 1) & t->slot_mask;
+		if (t->slots[q].entry == NONE)
+			break;
+		home = t->slots[q].hash & t->slot_mask;
+		/* the slot at q may fill the hole at p unless its home lies
+		 * cyclically in (p, q] */
+		if (((q - home) & t->slot_mask) >= ((q - p) & t->slot_mask)) {
+			t->slots[p] = t->slots[q];
+			p = q;
+		}
+	}
+	t->slots[p].entry = NONE;
 }
 
 /* Emit and remove. Flows that carry no packet (the remainder after an
@@ -250,10 +324,10 @@ static void end_flow(struct flow_table *t, struct flow *f, enum flow_end why)
 		t->stats.ended[why]++;
 		t->on_end(f, why, t->user);
 	}
-	hash_unlink(t, f);
+	index_remove(t, slot_of(t, f->hash, index_of(t, f)));
 	idle_unlink(t, f);
 	active_unlink(t, f);
-	f->hnext = t->free_head;
+	f->inext = t->free_head;
 	t->free_head = index_of(t, f);
 	t->stats.active--;
 }
@@ -318,7 +392,7 @@ static struct flow *alloc_entry(struct flow_table *t)
 		evict_one(t);
 	if (t->free_head != NONE) {
 		f = entry(t, t->free_head);
-		t->free_head = f->hnext;
+		t->free_head = f->inext;
 		memset(f, 0, t->stride);
 	} else {
 		f = entry(t, t->fresh++); /* still zero from calloc */
@@ -374,18 +448,60 @@ static enum flow_timeout tcp_next(struct flow *f, int dir, uint8_t flags)
 	return c;
 }
 
-struct flow *flow_table_packet(struct flow_table *t, const struct flow_key *k, uint64_t ts_us,
-			       uint32_t ip_len, uint8_t tcp_flags, int *ret_dir, bool *ret_new)
+void flow_table_prepare(const struct flow_table *t, const struct flow_key *k, struct flow_lookup *ret)
 {
-	struct flow_key ck;
-	int side = canonicalise(k, &ck);
-	uint32_t h = key_hash(t, &ck);
+	ret->side = canonicalise(k, &ret->key);
+	ret->hash = key_hash(t, &ret->key);
+	__builtin_prefetch(&t->slots[ret->hash & t->slot_mask]);
+}
+
+void flow_table_prefetch(const struct flow_table *t, const struct flow_lookup *l)
+{
+	uint32_t p = l->hash & t->slot_mask;
+
+	/* only the run's first line: a second one is rare at half load */
+	for (int n = 0; n < 8; n++, p = (p + 1) & t->slot_mask) {
+		const struct flow_slot *s = &t->slots[p];
+
+		if (s->entry == NONE)
+			return;
+		if (s->hash == l->hash) {
+			const char *e = (const char *)entry(t, s->entry);
+
+			for (size_t off = 0; off < t->stride; off += 64)
+				__builtin_prefetch(e + off, 1);
+			__builtin_prefetch(e + t->stride - 1, 1);
+			return;
+		}
+	}
+}
+
+void flow_table_prefetch_links(const struct flow_table *t, const struct flow_lookup *l)
+{
+	uint32_t slot;
+	const struct flow *f = find(t, &l->key, l->hash, &slot);
+
+	/* accounting moves the flow to the tail of its idle list, which
+	 * writes to both of its neighbours there */
+	if (!f)
+		return;
+	if (f->iprev != NONE)
+		__builtin_prefetch(&entry(t, f->iprev)->inext, 1);
+	if (f->inext != NONE)
+		__builtin_prefetch(&entry(t, f->inext)->iprev, 1);
+}
+
+struct flow *flow_table_packet_at(struct flow_table *t, const struct flow_lookup *l, uint64_t ts_us,
+				  uint32_t ip_len, uint8_t tcp_flags, int *ret_dir, bool *ret_new)
+{
+	const struct flow_key *ck = &l->key;
 	struct flow *f;
 	bool is_new = false;
+	uint32_t slot;
 	int dir;
 
 	flow_table_advance(t, ts_us);
-	f = find(t, &ck, h);
+	f = find(t, ck, l->hash, &slot);
 	/* A new SYN on the key of a closed flow is the port being reused:
 	 * the old flow is over, this packet starts the next one. */
 	if (f && f->tclass == FLOW_TO_TCP_CLOSED && (tcp_flags & 0x12) == 0x02) {
@@ -398,12 +514,15 @@ struct flow *flow_table_packet(struct flow_table *t, const struct flow_key *k, u
 
 		f = alloc_entry(t);
 		i = index_of(t, f);
-		f->key = ck;
-		f->init_side = (uint8_t)side;
-		f->tclass = base_class(&ck, tcp_flags);
+		f->key = *ck;
+		f->hash = l->hash;
+		f->init_side = (uint8_t)l->side;
+		f->tclass = base_class(ck, tcp_flags);
 		f->seg_us = t->now_us;
-		f->hnext = t->buckets[h & (t->nbuckets - 1)];
-		t->buckets[h & (t->nbuckets - 1)] = i;
+		/* ending or evicting flows may have moved slots: look again */
+		find(t, ck, l->hash, &slot);
+		t->slots[slot].hash = l->hash;
+		t->slots[slot].entry = i;
 		f->iprev = f->inext = f->aprev = f->anext = NONE;
 		f->touch_us = t->now_us;
 		idle_append(t, f);
@@ -413,7 +532,7 @@ struct flow *flow_table_packet(struct flow_table *t, const struct flow_key *k, u
 			t->stats.peak_active = t->stats.active;
 		is_new = true;
 	}
-	dir = side ^ f->init_side;
+	dir = l->side ^ f->init_side;
 	if ((!f->packets[0] && !f->packets[1]) || ts_us < f->first_us)
 		f->first_us = ts_us;
 	if (ts_us > f->last_us)
@@ -422,7 +541,7 @@ struct flow *flow_table_packet(struct flow_table *t, const struct flow_key *k, u
 	f->bytes[dir] += ip_len;
 
 	idle_unlink(t, f);
-	if (ck.proto == 6)
+	if (ck->proto == 6)
 		f->tclass = tcp_next(f, dir, tcp_flags);
 	f->touch_us = t->now_us;
 	idle_append(t, f);
@@ -430,6 +549,15 @@ struct flow *flow_table_packet(struct flow_table *t, const struct flow_key *k, u
 	*ret_dir = dir;
 	*ret_new = is_new;
 	return f;
+}
+
+struct flow *flow_table_packet(struct flow_table *t, const struct flow_key *k, uint64_t ts_us,
+			       uint32_t ip_len, uint8_t tcp_flags, int *ret_dir, bool *ret_new)
+{
+	struct flow_lookup l;
+
+	flow_table_prepare(t, k, &l);
+	return flow_table_packet_at(t, &l, ts_us, ip_len, tcp_flags, ret_dir, ret_new);
 }
 
 void flow_table_flush(struct flow_table *t)
