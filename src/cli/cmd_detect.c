@@ -98,13 +98,15 @@ static void on_scored(const struct flow_record *rec, const struct scored_flow *s
 	d->flows++;
 	if (d->flows_out)
 		write_flow_row(d->flows_out, rec, s);
-	if (s->level == REC_LEVEL_NONE)
+	if (!s->category)
 		return;
 	struct rec_anomaly a;
 	score_fill_anomaly(rec, s, &a);
+	incident_table_add(d->incidents, &a);
+	if (s->level == REC_LEVEL_NONE)
+		return; /* suspicious: counts toward its incident only */
 	d->anomalies++;
 	d->anomalies_by_level[s->level]++;
-	incident_table_add(d->incidents, &a);
 }
 
 static void on_record(const struct flow_record *rec, void *user)

@@ -19,6 +19,7 @@ struct distinct {
 
 struct incident {
 	bool open;
+	bool shown;                     /* reached level low: OPENED was emitted */
 	struct rec_incident rec;
 	uint64_t last_anomaly_us;
 	uint64_t next_update_at;        /* anomaly count at which UPDATED is sent next */
@@ -142,7 +143,10 @@ static void emit(struct incident_table *t, struct incident *inc, enum rec_incide
 
 static void close_incident(struct incident_table *t, struct incident *inc)
 {
-	emit(t, inc, REC_INCIDENT_CLOSED);
+	/* an incident of suspicious flows that never reached low was never
+	 * shown, so there is nothing to close for anyone */
+	if (inc->shown)
+		emit(t, inc, REC_INCIDENT_CLOSED);
 	inc->open = false;
 }
 
@@ -209,7 +213,6 @@ void incident_table_add(struct incident_table *t, struct rec_anomaly *a)
 	const char *peer = victim ? a->src : a->dst;
 	struct incident *inc;
 	char port[8];
-	bool is_new = false;
 	uint8_t old_level;
 
 	incident_table_tick(t, a->last_ts_us);
@@ -228,7 +231,6 @@ void incident_table_add(struct incident_table *t, struct rec_anomaly *a)
 		h ^= a->first_ts_us * 0x9e3779b97f4a7c15ull;
 		snprintf(inc->rec.uid, sizeof inc->rec.uid, "inc-%016llx", (unsigned long long)h);
 		inc->next_update_at = 2;
-		is_new = true;
 	}
 	old_level = inc->rec.level;
 	inc->rec.anomalies++;
@@ -249,8 +251,13 @@ void incident_table_add(struct incident_table *t, struct rec_anomaly *a)
 		snprintf(inc->rec.explanation, sizeof inc->rec.explanation, "%s", a->explanation);
 	snprintf(a->incident_uid, sizeof a->incident_uid, "%s", inc->rec.uid);
 
-	if (is_new) {
+	if (inc->rec.level == REC_LEVEL_NONE)
+		return; /* suspicious flows only, so far: keep counting quietly */
+	if (!inc->shown) {
+		inc->shown = true;
 		t->opened_by_level[inc->rec.level]++;
+		while (inc->next_update_at <= inc->rec.anomalies)
+			inc->next_update_at *= 2;
 		emit(t, inc, REC_INCIDENT_OPENED);
 	} else if (inc->rec.level > old_level || inc->rec.anomalies >= inc->next_update_at) {
 		if (inc->rec.level > old_level) {

@@ -26,11 +26,13 @@ typedef void (*incident_emit_fn)(const struct rec_incident *inc, void *user);
 /* Create a table; events go to emit(). Returns NULL when out of memory. */
 struct incident_table *incident_table_new(const struct incident_options *opt, incident_emit_fn emit, void *user);
 
-/* Add one anomaly (level >= LOW). Writes the incident's uid into
- * a->incident_uid, emits OPENED for a new incident and UPDATED when its level
- * rises or its anomaly count reaches a power of two (so a scan of 1000 ports
- * gives about ten updates, not a thousand). Closes incidents that have been
- * quiet for the window as of a->last_ts_us first. */
+/* Add one anomalous or suspicious flow (a->score may be below level low).
+ * Writes the incident's uid into a->incident_uid. An incident is shown --
+ * OPENED emitted -- once its score (docs/scoring.md) reaches level low; a
+ * few suspicious flows alone stay silent. After that, UPDATED when its
+ * level rises or its flow count reaches a power of two (so a scan of 1000
+ * ports gives about ten updates, not a thousand). Closes incidents that have
+ * been quiet for the window as of a->last_ts_us first. */
 void incident_table_add(struct incident_table *t, struct rec_anomaly *a);
 
 /* Close every incident quiet since before now_us - window (packet time). */

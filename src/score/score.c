@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,7 @@ struct scorer {
 void score_options_default(struct score_options *ret)
 {
 	memset(ret, 0, sizeof *ret);
+	ret->thresholds[REC_LEVEL_NONE] = SCORE_SUSPICIOUS_DEFAULT; /* p <= 1e-2 */
 	ret->thresholds[REC_LEVEL_LOW] = 50;      /* p <= 1e-3 */
 	ret->thresholds[REC_LEVEL_MEDIUM] = 65;   /* p <= ~1.3e-4 */
 	ret->thresholds[REC_LEVEL_HIGH] = 80;     /* p <= ~1.6e-5 */
@@ -298,6 +300,12 @@ static double score_of(double p)
 	return s < 0 ? 0 : s > 100 ? 100 : s;
 }
 
+/* Anomalous, or suspicious enough to count toward an incident. */
+static bool notable(const struct scorer *s, const struct scored_flow *r)
+{
+	return r->level > REC_LEVEL_NONE || r->score >= s->opt.thresholds[REC_LEVEL_NONE];
+}
+
 void scorer_flush(struct scorer *s)
 {
 	unsigned rows = s->queued;
@@ -322,7 +330,7 @@ void scorer_flush(struct scorer *s)
 		r->tail_prob = nad_meta_tail_probability(s->meta, r->error);
 		r->score = score_of(r->tail_prob);
 		r->level = incident_level_of(s->opt.thresholds, r->score);
-		if (r->level > REC_LEVEL_NONE)
+		if (notable(s, r))
 			r->fan_in = fanin_add(s, &s->queue[i]);
 	}
 	/* Pass 2: categories and explanations, then hand out in order. */
@@ -330,7 +338,7 @@ void scorer_flush(struct scorer *s)
 		struct scored_flow *r = &s->results[i];
 		const struct flow_record *rec = &s->queue[i];
 
-		if (r->level > REC_LEVEL_NONE) {
+		if (notable(s, r)) {
 			unsigned fan = fanin_add(s, rec); /* re-adding is idempotent; reads the batch's total */
 			r->fan_in = fan;
 			r->category = score_category(rec->feat, rec->dport, fan);

@@ -20,8 +20,15 @@
 
 #define SCORE_BATCH_DEFAULT 256
 
+/* A flow below level low but at p <= 1e-2 is "suspicious": not an anomaly
+ * on its own, but it joins (and counts toward) its host's incident, so a
+ * host that sends hundreds of individually borderline flows -- a brute
+ * force, a slow sweep -- adds up to an incident (docs/scoring.md). */
+#define SCORE_SUSPICIOUS_DEFAULT (100.0 / 3.0)
+
 struct score_options {
-	double thresholds[5];     /* score at which levels low..critical start (index 1..4) */
+	double thresholds[5];     /* index 1..4: score at which levels low..critical start;
+				     index 0: score at which a flow is suspicious */
 	unsigned batch;           /* flows per model call, 1..4096 */
 	uint64_t fanin_window_us; /* how long a victim's anomalous sources are remembered */
 };
@@ -33,7 +40,7 @@ struct scored_flow {
 	double tail_prob;
 	double score;             /* 0..100 */
 	enum rec_level level;
-	const char *category;     /* NULL when level == NONE */
+	const char *category;     /* NULL for a flow neither anomalous nor suspicious */
 	unsigned fan_in;          /* distinct anomalous sources seen at the responder */
 	struct rec_contrib top[REC_TOP_FEATURES];
 	uint8_t ntop;
@@ -41,7 +48,9 @@ struct scored_flow {
 };
 
 /* Called once per flow, in the order flows were added; both pointers are
- * valid only during the call. */
+ * valid only during the call. A flow with a category belongs in an
+ * incident (incident_table_add); only one at level low or above is an
+ * anomaly to report on its own. */
 typedef void (*score_fn)(const struct flow_record *rec, const struct scored_flow *s, void *user);
 
 struct scorer;

@@ -113,5 +113,30 @@ int main(void)
 	incident_table_close_all(t);
 	CHECK_EQ_INT(ev.opened, ev.closed);
 	incident_table_free(t);
+
+	/* Suspicious flows (below low) count toward an incident silently; it is
+	 * shown once max + 3*log2(count) reaches low: 40 + 3*log2(n) >= 50 at
+	 * n = 11 (40 + 10.38); a lone suspicious flow never shows. */
+	struct events sev = { 0 };
+	t = incident_table_new(&opt, on_event, &sev);
+	for (int i = 1; i <= 10; i++) {
+		struct rec_anomaly s = anomaly("10.0.0.66", "10.0.0.10", 21, "brute_force", 40, 4000000000ull + i);
+		incident_table_add(t, &s);
+	}
+	CHECK_EQ_INT(sev.opened + sev.updated + sev.closed, 0);
+	struct rec_anomaly s11 = anomaly("10.0.0.66", "10.0.0.10", 21, "brute_force", 40, 4000000011ull);
+	incident_table_add(t, &s11);
+	CHECK_EQ_INT(sev.opened, 1);
+	CHECK_EQ_INT(sev.last.anomalies, 11);
+	CHECK_EQ_INT(sev.last.level, REC_LEVEL_LOW);
+	CHECK(!strcmp(sev.last.uid, s11.incident_uid));
+	struct rec_anomaly lone = anomaly("10.0.0.67", "10.0.0.10", 21, "brute_force", 45, 4000000012ull);
+	incident_table_add(t, &lone);
+	incident_table_close_all(t);
+	CHECK_EQ_INT(sev.opened, 1); /* the lone flow never opened an incident */
+	CHECK_EQ_INT(sev.closed, 1); /* ... so it has none to close either */
+	incident_table_counts(t, by_level);
+	CHECK_EQ_INT(by_level[REC_LEVEL_LOW], 1);
+	incident_table_free(t);
 	return check_exit();
 }
