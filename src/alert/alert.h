@@ -99,7 +99,8 @@ void alerter_get_stats(const struct alerter *a, struct alerter_stats *ret);
  * nad_alert_failures_total, nad_alert_retries_total, nad_alerts_rejected_total,
  * nad_alerts_delayed_total (by sink), nad_alert_spool_depth (by sink),
  * nad_alerts_dropped_total (by reason), nad_alert_spool_corrupt_total,
- * nad_alerts_deduplicated_total. Thread-safe; user is the struct alerter. */
+ * nad_alerts_deduplicated_total. Thread-safe; user is the struct alerter,
+ * or NULL for the same series at zero (no receiver configured). */
 void alerter_collect_metrics(struct metrics_writer *w, void *alerter);
 
 const char *alert_sink_name(enum alert_sink s);

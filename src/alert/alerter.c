@@ -20,14 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "nad_version.h"
-
-#if defined(__has_include)
-#if __has_include("metrics/metrics.h")
 #include "metrics/metrics.h"
-#define HAVE_METRICS_API 1
-#endif
-#endif
+#include "nad_version.h"
 
 #ifdef NAD_HAVE_CURL
 #include <curl/curl.h>
@@ -723,7 +717,6 @@ void alerter_get_stats(const struct alerter *ca, struct alerter_stats *ret)
 	ret->deduplicated = ld(&a->deduplicated);
 }
 
-#ifdef HAVE_METRICS_API
 static void per_sink(struct metrics_writer *w, const struct alerter_stats *st, const char *name, const char *type,
 		     const char *help, size_t offset)
 {
@@ -742,9 +735,12 @@ static void per_sink(struct metrics_writer *w, const struct alerter_stats *st, c
 
 void alerter_collect_metrics(struct metrics_writer *w, void *alerter)
 {
-	struct alerter_stats st;
+	struct alerter_stats st = { 0 };
 
-	alerter_get_stats(alerter, &st);
+	/* no alerter (no receiver configured): the same series, all zero, so
+	 * dashboards and rules see a value rather than nothing */
+	if (alerter)
+		alerter_get_stats(alerter, &st);
 	per_sink(w, &st, "nad_alerts_sent_total", "counter",
 		 "Alerts a receiver accepted (HTTP 2xx).", SINK_FIELD(sent));
 	per_sink(w, &st, "nad_alert_failures_total", "counter",
@@ -772,10 +768,3 @@ void alerter_collect_metrics(struct metrics_writer *w, void *alerter)
 		       "Alerts not raised again: the same idempotency key was spooled or delivered before.");
 	metrics_sample(w, "nad_alerts_deduplicated_total", NULL, (double)st.deduplicated);
 }
-#else
-void alerter_collect_metrics(struct metrics_writer *w, void *alerter)
-{
-	(void)w;
-	(void)alerter;
-}
-#endif
