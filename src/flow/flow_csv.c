@@ -1,7 +1,7 @@
 /* flow_csv.c - flow records as CSV or JSON lines (flow_csv.h). */
 #include "flow/flow_csv.h"
 
-#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <math.h>
 #include <string.h>
 
@@ -43,27 +43,31 @@ static const char digit_pairs[201] =
 	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
 	"8081828384858687888990919293949596979899";
 
-/* Decimal digits of v; returns how many (1..20). */
+/* Decimal digits of v; returns how many (1..20). Built backwards, two
+ * at a time, then copied with one fixed-size copy, which may write past
+ * the digits: up to 20 bytes of out are overwritten. */
 static size_t put_u64(char *out, uint64_t v)
 {
-	char tmp[20];
-	size_t i = sizeof tmp;
+	char tmp[40] = { 0 };
+	char *o = tmp + 20;
 
+	if (v < 10) { /* most counts, flags and classes */
+		out[0] = (char)('0' + v);
+		return 1;
+	}
 	while (v >= 100) {
-		unsigned d = (unsigned)(v % 100);
-
+		o -= 2;
+		memcpy(o, digit_pairs + 2 * (v % 100), 2);
 		v /= 100;
-		i -= 2;
-		memcpy(tmp + i, digit_pairs + 2 * d, 2);
 	}
 	if (v >= 10) {
-		i -= 2;
-		memcpy(tmp + i, digit_pairs + 2 * v, 2);
+		o -= 2;
+		memcpy(o, digit_pairs + 2 * v, 2);
 	} else {
-		tmp[--i] = (char)('0' + v);
+		*--o = (char)('0' + v);
 	}
-	memcpy(out, tmp + i, sizeof tmp - i);
-	return sizeof tmp - i;
+	memcpy(out, o, 20);
+	return (size_t)(tmp + 20 - o);
 }
 
 /* Every power of ten up to 1e22 is exactly a double (5^22 < 2^53), so a
@@ -82,7 +86,7 @@ static const double pow10_exact[23] = {
  * for "ask snprintf". */
 static size_t put_g6(char *out, double a)
 {
-	char d[6];
+	char d[12];
 	double s, whole, frac;
 	uint64_t m;
 	int x, nd;
@@ -120,38 +124,40 @@ static size_t put_g6(char *out, double a)
 	}
 	if (m < 100000 || m > 999999)
 		return 0;
+	/* six digits and zeros after them: the copies below have a fixed
+	 * size (no call to memcpy) and may write past the number's end,
+	 * within FLOW_CSV_NUM_MAX */
 	memcpy(d, digit_pairs + 2 * (m / 10000), 2);
 	memcpy(d + 2, digit_pairs + 2 * (m / 100 % 100), 2);
 	memcpy(d + 4, digit_pairs + 2 * (m % 100), 2);
+	memset(d + 6, '0', sizeof d - 6);
 	for (nd = 6; nd > 1 && d[nd - 1] == '0'; nd--)
 		;
 	if (x < -4 || x >= 6) {
 		/* d.ddddde+XX, trailing zeros dropped */
-		*o++ = d[0];
-		if (nd > 1) {
-			*o++ = '.';
-			memcpy(o, d + 1, (size_t)nd - 1);
-			o += nd - 1;
-		}
+		o[0] = d[0];
+		o[1] = '.';
+		memcpy(o + 2, d + 1, 5);
+		o += nd > 1 ? nd + 1 : 1;
 		*o++ = 'e';
 		*o++ = x < 0 ? '-' : '+';
 		x = x < 0 ? -x : x;
 		memcpy(o, digit_pairs + 2 * x, 2); /* |x| <= 23 */
 		o += 2;
 	} else if (x >= 0) {
-		memcpy(o, d, (size_t)x + 1);
+		/* ddd.ddd: x + 1 digits before the point */
+		memcpy(o, d, 6);
 		o += x + 1;
 		if (nd > x + 1) {
-			*o++ = '.';
-			memcpy(o, d + x + 1, (size_t)(nd - x - 1));
-			o += nd - x - 1;
+			*o = '.';
+			memcpy(o + 1, d + x + 1, 5);
+			o += nd - x;
 		}
 	} else {
-		*o++ = '0';
-		*o++ = '.';
-		for (int i = 0; i < -x - 1; i++)
-			*o++ = '0';
-		memcpy(o, d, (size_t)nd);
+		/* 0.000dddddd: -x - 1 zeros after the point */
+		memcpy(o, "0.0000", 6);
+		o += 1 - x;
+		memcpy(o, d, 6);
 		o += nd;
 	}
 	return (size_t)(o - out);
@@ -161,7 +167,7 @@ size_t flow_csv_format_num(double v, char buf[FLOW_CSV_NUM_MAX])
 {
 	size_t n = 0, g;
 
-	if (!isfinite(v) || v == 0) {
+	if (v == 0 || !isfinite(v)) {
 		buf[0] = '0';
 		return 1;
 	}
@@ -169,8 +175,8 @@ size_t flow_csv_format_num(double v, char buf[FLOW_CSV_NUM_MAX])
 		buf[n++] = '-';
 		v = -v;
 	}
-	if (v < 1e15 && (double)(uint64_t)v == v) /* a whole number */
-		return n + put_u64(buf + n, (uint64_t)v);
+	if (v < 1e15 && (double)(int64_t)v == v) /* a whole number */
+		return n + put_u64(buf + n, (uint64_t)(int64_t)v);
 	g = put_g6(buf + n, v);
 	if (!g) {
 		char tmp[FLOW_CSV_NUM_MAX];
@@ -210,23 +216,81 @@ void flow_csv_put_ts(FILE *out, uint64_t us)
 
 /* ---- addresses ---------------------------------------------------------- */
 
-/* IPv4 by hand (glibc's inet_ntop formats it with sprintf); IPv6, with its
- * RFC 5952 zero compression, through inet_ntop. */
+static char *put_ipv4(char *o, const uint8_t *a)
+{
+	for (int i = 0; i < 4; i++) {
+		if (i)
+			*o++ = '.';
+		o += put_u64(o, a[i]);
+	}
+	return o;
+}
+
+static char *put_hex16(char *o, unsigned w)
+{
+	static const char hex[] = "0123456789abcdef";
+	int shift = 12;
+
+	while (shift > 0 && !(w >> shift))
+		shift -= 4;
+	for (; shift >= 0; shift -= 4)
+		*o++ = hex[(w >> shift) & 15];
+	return o;
+}
+
+/* RFC 5952 text, exactly as glibc's inet_ntop writes it: groups in
+ * lower-case hex without leading zeros; the longest run of two or more
+ * zero groups (the first of equally long ones) as "::"; an address whose
+ * first six groups are zero (but not ::1 or ::), or which is IPv4-mapped
+ * (::ffff:0:0/96), ends in dotted IPv4. */
+static char *put_ipv6(char *o, const uint8_t *a)
+{
+	unsigned w[8];
+	int best = -1, best_len = 0, cur = -1, cur_len = 0;
+
+	for (int i = 0; i < 8; i++)
+		w[i] = (unsigned)a[2 * i] << 8 | a[2 * i + 1];
+	for (int i = 0; i <= 8; i++) {
+		if (i < 8 && !w[i]) {
+			if (cur < 0)
+				cur = i, cur_len = 0;
+			cur_len++;
+		} else if (cur >= 0) {
+			if (cur_len > best_len)
+				best = cur, best_len = cur_len;
+			cur = -1;
+		}
+	}
+	if (best_len < 2)
+		best = -1;
+	for (int i = 0; i < 8; i++) {
+		if (best >= 0 && i >= best && i < best + best_len) {
+			if (i == best)
+				*o++ = ':';
+			continue;
+		}
+		if (i)
+			*o++ = ':';
+		if (i == 6 && best == 0 && (best_len == 6 || (best_len == 5 && w[5] == 0xffff)))
+			return put_ipv4(o, a + 12);
+		o = put_hex16(o, w[i]);
+	}
+	if (best >= 0 && best + best_len == 8)
+		*o++ = ':';
+	return o;
+}
+
+/* By hand: glibc's inet_ntop formats every group with sprintf. */
 void flow_csv_addr(uint8_t family, const uint8_t *a, char *buf, size_t len)
 {
-	if (family == 4 && len >= INET_ADDRSTRLEN) {
-		char *o = buf;
+	char *end;
 
-		for (int i = 0; i < 4; i++) {
-			if (i)
-				*o++ = '.';
-			o += put_u64(o, a[i]);
-		}
-		*o = '\0';
+	if (len < INET6_ADDRSTRLEN) {
+		snprintf(buf, len, "?");
 		return;
 	}
-	if (!inet_ntop(family == 6 ? AF_INET6 : AF_INET, a, buf, (socklen_t)len))
-		snprintf(buf, len, "?");
+	end = family == 6 ? put_ipv6(buf, a) : put_ipv4(buf, a);
+	*end = '\0';
 }
 
 /* ---- records ------------------------------------------------------------ */

@@ -50,7 +50,8 @@ size_t flow_csv_format_record(const struct flow_csv *c, const struct flow_record
 #define FLOW_CSV_NUM_MAX 32
 #define FLOW_CSV_TS_MAX 28
 
-/* A feature value, not NUL-terminated; returns its length. Not finite or
+/* A feature value, not NUL-terminated; returns its length (bytes of buf
+ * after it may be overwritten, up to FLOW_CSV_NUM_MAX). Not finite or
  * zero: "0"; whole numbers below 1e15 in magnitude: all digits ("%.0f");
  * anything else: six significant digits ("%.6g"), the same on every libm
  * and architecture. */
@@ -63,6 +64,7 @@ size_t flow_csv_format_ts(uint64_t us, char buf[FLOW_CSV_TS_MAX]);
 void flow_csv_put_num(FILE *out, double v);
 void flow_csv_put_ts(FILE *out, uint64_t us);
 
-/* Textual address of a record endpoint, as inet_ntop() writes it ("?" if
- * it cannot be printed); NUL-terminated, len >= INET6_ADDRSTRLEN. */
+/* Textual address of a record endpoint (family 6: IPv6, else IPv4), as
+ * glibc's inet_ntop() writes it; NUL-terminated. "?" if len is below
+ * INET6_ADDRSTRLEN. */
 void flow_csv_addr(uint8_t family, const uint8_t *a, char *buf, size_t len);

@@ -80,8 +80,7 @@ struct flow {
 	uint64_t packets[2];        /* [0] initiator to responder, [1] back */
 	uint64_t bytes[2];
 	uint32_t hash;              /* key_hash() of key: its place in the index */
-	uint32_t iprev, inext;      /* idle list of its timeout class (free list when unused) */
-	uint32_t aprev, anext;      /* active list, oldest record first */
+	uint32_t aprev, anext;      /* active list, oldest record first (anext: free list when unused) */
 	uint8_t init_side;          /* key side of the initiator */
 	uint8_t tclass;             /* enum flow_timeout */
 	uint8_t fin_dirs;           /* bit d: direction d sent FIN */
@@ -111,15 +110,20 @@ struct flow_slot {
 	uint32_t entry;
 };
 
+struct flow_link {
+	uint32_t prev, next;
+};
+
 struct flow_table {
 	struct flow_table_options opt;
 	size_t stride;               /* bytes per entry: struct flow + user data */
 	unsigned char *entries;      /* max_flows entries */
-	size_t entries_len, slots_len; /* bytes mapped */
+	struct flow_link *idle;      /* per entry: neighbours in the idle list of its timeout class */
+	size_t entries_len, slots_len, idle_len; /* bytes mapped */
 	struct flow_slot *slots;     /* open addressing, linear probing, at most half full */
 	uint32_t slot_mask;          /* slots - 1; slots is a power of two */
 	uint32_t fresh;              /* entries below this index have been used */
-	uint32_t free_head;          /* list through inext of returned entries */
+	uint32_t free_head;          /* list through anext of returned entries */
 	uint32_t ihead[FLOW_IDLE_CLASSES], itail[FLOW_IDLE_CLASSES];
 	uint32_t ahead, atail;
 	uint64_t now_us;             /* largest packet time seen */

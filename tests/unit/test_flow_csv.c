@@ -161,30 +161,72 @@ static void test_ts(void)
 	}
 }
 
+static void check_addr(int family, const uint8_t *a)
+{
+	char want[INET6_ADDRSTRLEN], got[INET6_ADDRSTRLEN];
+	static int failed;
+
+	inet_ntop(family == 6 ? AF_INET6 : AF_INET, a, want, sizeof want);
+	flow_csv_addr((uint8_t)family, a, got, sizeof got);
+	if (strcmp(got, want)) {
+		if (failed++ < 10)
+			fprintf(stderr, "addr: got '%s', inet_ntop says '%s'\n", got, want);
+		check_failures++;
+	}
+}
+
+/* Every pattern of zero and non-zero groups (where "::" goes), each with
+ * non-zero groups of one to four hex digits and 0xffff (the IPv4-mapped
+ * form), then random addresses; IPv4 at its edges and at random. */
 static void test_addr(void)
 {
-	for (int i = 0; i < 100000; i++) {
-		uint8_t a[16] = { 0 };
-		char want[INET6_ADDRSTRLEN], got[INET6_ADDRSTRLEN];
-		int family = i & 1 ? 6 : 4;
-		uint64_t r = next();
+	static const unsigned values[] = { 1, 0xa, 0xab, 0xabc, 0xf00d, 0xffff, 0x100, 0x8000 };
+	uint8_t a[16];
 
-		if (i < 4) /* 0.0.0.0, 255.255.255.255, ::, ffff:... */
-			memset(a, i < 2 ? 0 : 0xff, sizeof a);
-		else
-			for (int b = 0; b < 16; b++)
-				/* many zero bytes, so IPv6 has runs of zero groups */
-				a[b] = (next() & 3) ? 0 : (uint8_t)(r >> (b * 4));
-		if (i < 4)
-			family = i & 1 ? 6 : 4;
-		inet_ntop(family == 6 ? AF_INET6 : AF_INET, a, want, sizeof want);
-		flow_csv_addr((uint8_t)family, a, got, sizeof got);
-		if (strcmp(got, want)) {
-			fprintf(stderr, "addr: got '%s', inet_ntop says '%s'\n", got, want);
-			check_failures++;
-			break;
+	for (unsigned zeros = 0; zeros < 256; zeros++) {
+		for (unsigned v = 0; v < 64; v++) {
+			for (int g = 0; g < 8; g++) {
+				unsigned w = zeros & (1u << g) ? 0 : values[(v + (unsigned)g * (v / 8 + 1)) % 8];
+
+				a[2 * g] = (uint8_t)(w >> 8);
+				a[2 * g + 1] = (uint8_t)w;
+			}
+			check_addr(6, a);
 		}
 	}
+	/* the embedded-IPv4 forms and their near misses */
+	for (int form = 0; form < 6; form++) {
+		memset(a, 0, sizeof a);
+		if (form == 1 || form == 4)
+			a[10] = a[11] = 0xff;     /* ::ffff:a.b.c.d */
+		if (form == 2)
+			a[11] = 0xfe;             /* ::fe:... is not mapped */
+		if (form == 3)
+			a[9] = 1;                 /* ::100:0:a.b.c.d */
+		for (int i = 0; i < 2000; i++) {
+			uint64_t r = next();
+
+			for (int b = 12; b < 16; b++)
+				a[b] = (uint8_t)(form == 4 ? 0 : form == 5 && i < 2 ? (i ? 1 : 0) * (b == 15) : r >> ((b - 12) * 8));
+			check_addr(6, a);
+		}
+	}
+	for (int i = 0; i < 100000; i++) {
+		uint64_t r = next();
+
+		for (int b = 0; b < 16; b++)
+			/* many zero bytes, so there are runs of zero groups */
+			a[b] = (next() & 3) ? 0 : (uint8_t)(r >> (b * 4));
+		check_addr(6, a);
+		memcpy(a, &r, 4);
+		check_addr(4, a);
+	}
+	memset(a, 0, sizeof a);
+	check_addr(4, a);
+	check_addr(6, a);
+	memset(a, 0xff, sizeof a);
+	check_addr(4, a);
+	check_addr(6, a);
 }
 
 /* The record as the printf-based writer wrote it before flow_csv.c formatted by hand. */
@@ -273,6 +315,7 @@ static void test_records(void)
 				break;
 			}
 			/* the same bytes through the stream writer */
+			free(want);
 			mem = open_memstream(&want, &wlen);
 			flow_csv_write_record(&c, &r, mem);
 			fclose(mem);
