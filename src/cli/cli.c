@@ -42,3 +42,18 @@ int cli_parse_long(const char *s, long min, long max, long *ret)
 	*ret = v;
 	return 0;
 }
+
+int cli_parse_thresholds(const char *s, double th[5])
+{
+	double v[4];
+	char tail;
+
+	if (sscanf(s, "%lf,%lf,%lf,%lf%c", &v[0], &v[1], &v[2], &v[3], &tail) != 4)
+		return -1;
+	for (int i = 0; i < 4; i++)
+		if (v[i] < 0 || v[i] > 100 || (i && v[i] < v[i - 1]))
+			return -1;
+	for (int i = 0; i < 4; i++)
+		th[i + 1] = v[i];
+	return 0;
+}

@@ -22,11 +22,16 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
 /* Parse a whole non-negative integer in [min, max]; 0 on success, -1 otherwise. */
 int cli_parse_long(const char *s, long min, long max, long *ret);
 
+/* Parse "A,B,C,D", four rising scores 0..100, into th[1..4] (the levels
+ * low..critical; th[0] is left alone); 0 or -1. */
+int cli_parse_thresholds(const char *s, double th[5]);
+
 /* One function per subcommand; argv[0] is the subcommand name. */
 int cmd_flows(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_model(int argc, char **argv);
 int cmd_detect(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
 int cmd_anomalies(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 

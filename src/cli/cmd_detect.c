@@ -182,21 +182,6 @@ static json_t *summary_json(const struct detect *d, const struct flow_meter_stat
 			 "incidents_by_level", inc);
 }
 
-static int parse_thresholds(const char *s, double th[5])
-{
-	double v[4];
-	char tail;
-
-	if (sscanf(s, "%lf,%lf,%lf,%lf%c", &v[0], &v[1], &v[2], &v[3], &tail) != 4)
-		return -1;
-	for (int i = 0; i < 4; i++)
-		if (v[i] < 0 || v[i] > 100 || (i && v[i] < v[i - 1]))
-			return -1;
-	for (int i = 0; i < 4; i++)
-		th[i + 1] = v[i];
-	return 0;
-}
-
 int cmd_detect(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -238,7 +223,7 @@ int cmd_detect(int argc, char **argv)
 				return cli_usage_error("detect", "--min-level '%s': expected low, medium, high or critical", optarg);
 			break;
 		case OPT_THRESHOLDS:
-			if (parse_thresholds(optarg, sopt.thresholds) < 0)
+			if (cli_parse_thresholds(optarg, sopt.thresholds) < 0)
 				return cli_usage_error("detect", "--thresholds '%s': expected four rising scores 0..100, e.g. 50,65,80,95", optarg);
 			break;
 		case OPT_WINDOW:

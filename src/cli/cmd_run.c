@@ -11,13 +11,16 @@
 #include "daemon/service.h"
 
 static const char usage_text[] =
-	"usage: nad run [-c CONFIG] [-i IFACE | -r FILE] [-m MODEL] [--learn-duration DUR]\n"
+	"usage: nad run [-c CONFIG] [-i IFACE | -r FILE [--linger]] [-m MODEL] [--learn-duration DUR]\n"
+	"               [--listen ADDR:PORT]\n"
 	"\n"
 	"The detector as a service: capture, flows, scoring, incidents, and the JSON\n"
 	"lines log and SQLite history of [output]. Without a model it first learns\n"
 	"the network's normal traffic, trains a model and then detects on its own.\n"
 	"SIGHUP reopens the log and reloads configuration and model; SIGTERM or\n"
 	"SIGINT scores every active flow and writes every record before exit.\n"
+	"/metrics (Prometheus), /status (JSON) and /healthz are served on [metrics]\n"
+	"listen; a replay (-r) serves them only with --listen or --linger.\n"
 	"\n"
 	"  -c, --config FILE      configuration (default " CFG_DEFAULT_PATH " if it exists)\n"
 	"  -i, --interface IFACE  capture on IFACE (overrides [capture] interface)\n"
@@ -26,9 +29,13 @@ static const char usage_text[] =
 	"      --learn-duration DUR\n"
 	"                         length of the learning period (overrides [learning]\n"
 	"                         duration), e.g. 90s, 10m, 24h\n"
+	"      --listen ADDR:PORT serve /metrics, /status and /healthz there (overrides\n"
+	"                         [metrics] listen), e.g. 127.0.0.1:19473 or [::1]:19473\n"
+	"      --linger           with -r: once the file is done, keep serving (and\n"
+	"                         delivering alerts) until SIGTERM\n"
 	"  -h, --help             this text\n";
 
-enum { OPT_LEARN_DURATION = 256 };
+enum { OPT_LEARN_DURATION = 256, OPT_LISTEN, OPT_LINGER };
 
 /* The learning period's trainer: `nad train` itself, so the service's
  * model is byte for byte what the command would write from the same
@@ -67,6 +74,8 @@ int cmd_run(int argc, char **argv)
 		{ "read", required_argument, NULL, 'r' },
 		{ "model", required_argument, NULL, 'm' },
 		{ "learn-duration", required_argument, NULL, OPT_LEARN_DURATION },
+		{ "listen", required_argument, NULL, OPT_LISTEN },
+		{ "linger", no_argument, NULL, OPT_LINGER },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -87,6 +96,13 @@ int cmd_run(int argc, char **argv)
 						       optarg);
 			o.have_learn_duration = true;
 			break;
+		case OPT_LISTEN:
+			if (cfg_parse_listen(optarg) < 0)
+				return cli_usage_error("run", "invalid --listen '%s': expected ADDRESS:PORT or [IPV6ADDRESS]:PORT "
+						       "with a port from 1 to 65535", optarg);
+			o.listen = optarg;
+			break;
+		case OPT_LINGER: o.linger = true; break;
 		case 'h': fputs(usage_text, stdout); return NAD_EXIT_OK;
 		case ':': return cli_usage_error("run", "option '%s' needs a value", argv[optind - 1]);
 		default: return cli_usage_error("run", "unknown option '%s'", argv[optind - 1]);
@@ -96,5 +112,7 @@ int cmd_run(int argc, char **argv)
 		return cli_usage_error("run", "unexpected argument '%s'", argv[optind]);
 	if (o.iface && o.file)
 		return cli_usage_error("run", "give at most one of -i IFACE and -r FILE");
+	if (o.linger && !o.file)
+		return cli_usage_error("run", "--linger needs -r FILE (a live capture serves until SIGTERM anyway)");
 	return service_run(&o);
 }

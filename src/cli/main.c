@@ -16,6 +16,7 @@ static const struct command commands[] = {
 	{ "train", cmd_train, "train and calibrate an autoencoder, write a .tflite model" },
 	{ "model", cmd_model, "inspect or run a .tflite model" },
 	{ "detect", cmd_detect, "offline analysis of a capture: incidents ranked by severity" },
+	{ "eval", cmd_eval, "measure detection on labelled captures, beside two baselines" },
 	{ "status", cmd_status, "learning progress, traffic mix and health of the service" },
 	{ "anomalies", cmd_anomalies, "query the history of anomalies and incidents" },
 	{ "run", cmd_run, "the service: live capture, learning period, detection, history" },

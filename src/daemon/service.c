@@ -24,6 +24,8 @@
 #include "decode/decode.h"
 #include "flow/flow_csv.h"
 #include "flow/flow_meter.h"
+#include "metrics/metrics.h"
+#include "metrics/svc_metrics.h"
 #include "score/incident.h"
 #include "score/score.h"
 #include "sink/writer.h"
@@ -64,6 +66,10 @@ struct svc {
 	struct score_options sopt;
 	struct incident_table *incidents;
 	struct writer *writer;
+	struct svc_metrics *metrics;    /* always there; served when server is */
+	struct metrics_server *server;  /* NULL: no HTTP endpoint */
+	struct timespec batch_start;    /* a scorer call began (inference time) */
+	bool batch_timing;              /* ... and has not produced a result yet */
 
 	/* learning */
 	struct flow_csv csv;
@@ -207,6 +213,8 @@ static int load_config(const struct service_options *opt, struct nad_config *ret
 		snprintf(c.model.path, sizeof c.model.path, "%s", opt->model_path);
 	if (opt->have_learn_duration)
 		c.learning.duration_us = opt->learn_duration_us;
+	if (opt->listen)
+		snprintf(c.metrics.listen, sizeof c.metrics.listen, "%s", opt->listen);
 	*ret = c;
 	return 0;
 }
@@ -295,8 +303,12 @@ static void on_incident(const struct rec_incident *inc, void *user)
 	struct svc *s = user;
 	static const char *const ev[] = { "opened", "updated", "closed" };
 
+	uint64_t by_level[5];
+
 	if (inc->event == REC_INCIDENT_OPENED)
 		s->incidents_opened++;
+	incident_table_counts(s->incidents, by_level);
+	svc_metrics_incident(s->metrics, inc->event, by_level);
 	file_backpressure(s);
 	writer_add_incident(s->writer, inc);
 	if (inc->level >= s->cfg.detection.alert_level && inc->event <= REC_INCIDENT_CLOSED)
@@ -310,15 +322,42 @@ static void on_scored(const struct flow_record *rec, const struct scored_flow *s
 	struct svc *s = user;
 	struct rec_anomaly a;
 
+	if (s->batch_timing) {
+		/* The first result of a batch: the model has run on all of it. */
+		svc_metrics_inference(s->metrics, mono_s(&s->batch_start));
+		s->batch_timing = false;
+	}
+	svc_metrics_scored(s->metrics, sf->score);
 	if (!sf->category)
 		return;
 	score_fill_anomaly(rec, sf, &a);
 	incident_table_add(s->incidents, &a);
 	if (sf->level == REC_LEVEL_NONE)
 		return; /* suspicious: counts toward its incident only */
+	svc_metrics_anomaly(s->metrics, sf->level, sf->category);
 	s->anomalies++;
 	file_backpressure(s);
 	writer_add_anomaly(s->writer, &a);
+}
+
+/* Every scorer call goes through these two: a call that runs the model
+ * reports the time to its first result (on_scored) as inference time. */
+static void score_add(struct svc *s, const struct flow_record *rec)
+{
+	clock_gettime(CLOCK_MONOTONIC, &s->batch_start);
+	s->batch_timing = true;
+	scorer_add(s->scorer, rec);
+	s->batch_timing = false;
+}
+
+static void score_flush(struct svc *s)
+{
+	if (!s->scorer)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &s->batch_start);
+	s->batch_timing = true;
+	scorer_flush(s->scorer);
+	s->batch_timing = false;
 }
 
 static void count_mix(struct svc *s, const struct flow_record *r)
@@ -343,7 +382,7 @@ static void on_record(const struct flow_record *rec, void *user)
 	s->flows++;
 	count_mix(s, rec);
 	if (s->state == SVC_DETECTING) {
-		scorer_add(s->scorer, rec);
+		score_add(s, rec);
 		return;
 	}
 	FILE *out = s->state == SVC_TRAINING ? s->pending : s->baseline;
@@ -442,6 +481,29 @@ static void put_status(struct svc *s)
 				*m = (struct mix_cell){ 0 };
 		}
 	clock_gettime(CLOCK_MONOTONIC, &s->last_status);
+}
+
+/* Mirror what capture, flows and writer count into the metric cells.
+ * Called from the loop every 1024 packets or idle wake-up: a few atomic
+ * stores; a scrape reads them on its own thread. */
+static void publish_metrics(struct svc *s)
+{
+	struct cap_stats cs;
+	struct flow_meter_stats ms;
+	struct writer_stats ws;
+	double pct = 100.0;
+	bool learning = s->state != SVC_DETECTING;
+
+	cap_get_stats(s->cap, &cs);
+	flow_meter_get_stats(s->meter, &ms);
+	writer_get_stats(s->writer, &ws);
+	svc_metrics_publish(s->metrics, &cs, &ms, &ws, s->now_ts);
+	if (learning)
+		learning_progress(s, &pct);
+	svc_metrics_learning(s->metrics, (enum svc_metrics_state)s->state, pct / 100.0,
+			     s->baseline_flows, s->min_flows, s->cfg.learning.duration_us,
+			     learning && s->learn_start_ts ? s->now_ts - s->learn_start_ts : 0);
+	svc_metrics_heartbeat(s->metrics);
 }
 
 /* ---- learning ----------------------------------------------------------- */
@@ -570,8 +632,10 @@ static void start_training(struct svc *s)
 	/* A file has no real time to keep up with, and reading on would put
 	 * the rest of it into the baseline: wait for the model. */
 	if (s->from_file)
-		while (!atomic_load(&s->train_done) && !stop_flag)
+		while (!atomic_load(&s->train_done) && !stop_flag) {
+			svc_metrics_heartbeat(s->metrics);
 			usleep(20000);
+		}
 }
 
 static int load_scorer(struct svc *s, const char *path, const struct score_options *so, struct scorer **ret)
@@ -581,6 +645,8 @@ static int load_scorer(struct svc *s, const char *path, const struct score_optio
 
 	if (r < 0)
 		svc_log("%s", err);
+	else
+		svc_metrics_model(s->metrics, path, scorer_meta(*ret));
 	return r;
 }
 
@@ -639,14 +705,16 @@ static void reload(struct svc *s)
 	writer_reopen(s->writer);
 	if (load_config(s->opt, &c, err, sizeof err) < 0) {
 		svc_log("reload: %s; keeping the running configuration", err);
+		svc_metrics_reload(s->metrics, false);
 		return;
 	}
 	if (memcmp(&c.capture, &s->cfg.capture, sizeof c.capture) || memcmp(&c.flows, &s->cfg.flows, sizeof c.flows)
-	    || memcmp(&c.output, &s->cfg.output, sizeof c.output))
-		svc_log("reload: [capture], [flows] and [output] changes take effect at the next start");
+	    || memcmp(&c.output, &s->cfg.output, sizeof c.output) || memcmp(&c.metrics, &s->cfg.metrics, sizeof c.metrics))
+		svc_log("reload: [capture], [flows], [output] and [metrics] changes take effect at the next start");
 	c.capture = s->cfg.capture;
 	c.flows = s->cfg.flows;
 	c.output = s->cfg.output;
+	c.metrics = s->cfg.metrics;
 	if (s->state == SVC_TRAINING) {
 		/* The trainer reads model and learning settings: keep them. */
 		c.model = s->cfg.model;
@@ -656,10 +724,10 @@ static void reload(struct svc *s)
 	if (s->state == SVC_DETECTING || (s->state == SVC_LEARNING && exists(c.model.path))) {
 		if (load_scorer(s, c.model.path, &so, &sc) < 0) {
 			svc_log("reload: keeping the running configuration and model");
+			svc_metrics_reload(s->metrics, false);
 			return;
 		}
-		if (s->scorer)
-			scorer_flush(s->scorer);
+		score_flush(s);
 		scorer_free(s->scorer);
 		s->scorer = sc;
 		if (s->state == SVC_LEARNING) {
@@ -672,6 +740,7 @@ static void reload(struct svc *s)
 	s->cfg = c;
 	s->sopt = so;
 	s->min_flows = c.learning.min_flows > TRAIN_MIN_FLOWS ? c.learning.min_flows : TRAIN_MIN_FLOWS;
+	svc_metrics_reload(s->metrics, true);
 	svc_log("reloaded configuration%s%s%s", s->state == SVC_DETECTING ? " and model '" : "",
 		s->state == SVC_DETECTING ? s->cfg.model.path : "", s->state == SVC_DETECTING ? "'" : "");
 	put_status(s);
@@ -687,12 +756,12 @@ static void periodic(struct svc *s)
 	}
 	if (mono_s(&s->last_status) >= STATUS_EVERY_S)
 		put_status(s);
+	publish_metrics(s);
 }
 
 static void flush_scores(struct svc *s)
 {
-	if (s->scorer)
-		scorer_flush(s->scorer);
+	score_flush(s);
 	incident_table_tick(s->incidents, s->now_ts);
 	s->last_flush_ts = s->now_ts;
 }
@@ -725,8 +794,7 @@ static int main_loop(struct svc *s)
 				continue;
 		} else if (r == CAP_IDLE || (r == CAP_END && !stop_flag && !s->from_file)) {
 			/* idle, or woken by a tick or SIGHUP */
-			if (s->scorer)
-				scorer_flush(s->scorer);
+			score_flush(s);
 			if (s->state == SVC_TRAINING)
 				check_learning(s);
 		} else if (r == CAP_END) {
@@ -780,6 +848,49 @@ static int check_paths(struct svc *s, bool learning)
 	return 0;
 }
 
+/* The HTTP endpoint, before anything is written: a taken port is exit 2
+ * with nothing half-done. A replay (-r) serves only when asked (--listen
+ * or --linger), so it can run beside the service on the same box. */
+static int start_server(struct svc *s)
+{
+	struct metrics_server_options mo = { 0 };
+	struct svc_metrics_info info = { 0 };
+	const char *listen = s->cfg.metrics.listen;
+	char err[512];
+	sigset_t saved;
+	int r;
+
+	if (s->opt->file && !s->opt->listen && !s->opt->linger)
+		return 0;
+	info.input = s->opt->file ? s->opt->file : *s->cfg.capture.interface ? s->cfg.capture.interface : "default device";
+	info.from_file = s->opt->file != NULL;
+	info.config = s->cfg.source;
+	info.database = s->cfg.output.database_path;
+	info.max_flows = s->cfg.flows.max_flows;
+	info.listen = listen;
+	/* Before the server thread exists: /status reads these unlocked. */
+	svc_metrics_set_info(s->metrics, &info);
+	if (!*listen) {
+		if (s->opt->linger)
+			svc_log("--linger without an address to serve ([metrics] listen is empty, no --listen)");
+		return 0;
+	}
+	mo.listen = listen;
+	mo.registry = svc_metrics_registry(s->metrics);
+	mo.status = svc_metrics_status_json;
+	mo.health = svc_metrics_healthy;
+	mo.user = s->metrics;
+	block_signals(true, &saved);
+	r = metrics_server_start(&mo, &s->server, err, sizeof err);
+	block_signals(false, &saved);
+	if (r < 0) {
+		svc_log("%s (%s)", err, s->opt->listen ? "--listen" : "[metrics] listen");
+		return SERVICE_EXIT_USAGE;
+	}
+	svc_log("serving /metrics, /status and /healthz on http://%s", metrics_server_address(s->server));
+	return 0;
+}
+
 static int start(struct svc *s)
 {
 	struct cap_options co = { 0 };
@@ -794,6 +905,10 @@ static int start(struct svc *s)
 	if (r < 0) {
 		svc_log("%s", err);
 		return SERVICE_EXIT_USAGE;
+	}
+	if (svc_metrics_new(&s->metrics) < 0) {
+		svc_log("out of memory");
+		return SERVICE_EXIT_FAILURE;
 	}
 	score_options_from(&s->cfg, &s->sopt);
 	s->min_flows = s->cfg.learning.min_flows > TRAIN_MIN_FLOWS ? s->cfg.learning.min_flows : TRAIN_MIN_FLOWS;
@@ -813,6 +928,9 @@ static int start(struct svc *s)
 	if (!learning && load_scorer(s, s->cfg.model.path, &s->sopt, &s->scorer) < 0)
 		return SERVICE_EXIT_USAGE;
 	r = check_paths(s, learning);
+	if (r)
+		return r;
+	r = start_server(s);
 	if (r)
 		return r;
 
@@ -878,8 +996,34 @@ static int start(struct svc *s)
 	return 0;
 }
 
+/* -r FILE --linger: the file is done; flows, scores, incidents and records
+ * are flushed as at a stop, then the endpoints (and whatever other threads
+ * deliver) keep running until SIGTERM, so a finished run can be scraped. */
+static void linger(struct svc *s)
+{
+	flow_meter_flush(s->meter);
+	score_flush(s);
+	incident_table_close_all(s->incidents);
+	put_status(s);
+	writer_flush(s->writer);
+	svc_metrics_input_ended(s->metrics);
+	publish_metrics(s);
+	svc_log("end of '%s'; --linger: serving until SIGTERM", s->opt->file);
+	while (!stop_flag) {
+		if (hup_flag) {
+			hup_flag = 0;
+			writer_reopen(s->writer);
+		}
+		usleep(200000); /* a signal ends it early */
+		publish_metrics(s);
+	}
+}
+
 static int stop(struct svc *s, int rc)
 {
+	/* First, so that no scrape reads what is torn down below. */
+	metrics_server_stop(s->server);
+	s->server = NULL;
 	if (s->state == SVC_TRAINING) {
 		svc_log("waiting for the training thread to finish");
 		pthread_join(s->trainer, NULL);
@@ -894,8 +1038,7 @@ static int stop(struct svc *s, int rc)
 			svc_log("stopping: flushing %" PRIu64 " active flows", ms.flows.active);
 		flow_meter_flush(s->meter);
 	}
-	if (s->scorer)
-		scorer_flush(s->scorer);
+	score_flush(s);
 	if (s->incidents)
 		incident_table_close_all(s->incidents);
 	if (s->writer) {
@@ -925,6 +1068,7 @@ static int stop(struct svc *s, int rc)
 	scorer_free(s->scorer);
 	incident_table_free(s->incidents);
 	cap_free(s->cap);
+	svc_metrics_free(s->metrics);
 	return rc;
 }
 
@@ -976,8 +1120,11 @@ int service_run(const struct service_options *opt)
 			d, s->min_flows, s->baseline_flows, s->cfg.learning.baseline_path, s->cfg.model.path);
 	}
 	put_status(s);
+	publish_metrics(s);
 	notify("READY=1");
 	rc = main_loop(s);
+	if (!rc && s->from_file && opt->linger && !stop_flag)
+		linger(s);
 	notify("STOPPING=1");
 	setitimer(ITIMER_REAL, &(struct itimerval){ 0 }, NULL);
 	rc = stop(s, rc);

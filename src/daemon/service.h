@@ -6,7 +6,8 @@
  * into incidents. Records leave through the writer thread (JSON lines +
  * SQLite), which capture never waits on. SIGHUP reopens the log and reloads
  * configuration and model; SIGTERM/SIGINT score every active flow and write
- * every queued record before exit. docs/internals/service.md tells the story.
+ * every queued record before exit. /metrics, /status and /healthz are served
+ * from their own thread (src/metrics/). docs/internals/service.md tells the story.
  */
 #pragma once
 #include <stdbool.h>
@@ -29,6 +30,8 @@ struct service_options {
 	const char *model_path;      /* -m: overrides [model] path and must exist */
 	uint64_t learn_duration_us;  /* --learn-duration, when have_learn_duration */
 	bool have_learn_duration;
+	const char *listen;          /* --listen: overrides [metrics] listen */
+	bool linger;                 /* --linger: with -r, serve the endpoints after the file ends until SIGTERM */
 	service_train_fn train;      /* needed for the learning period */
 };
 

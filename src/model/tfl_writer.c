@@ -13,6 +13,7 @@
 
 #include "common/bytes.h"
 #include "model/flatbuf_build.h"
+#include "model/ops/reference/quant_math.h"
 
 /* TFLite schema numbers used here (schema.fbs, version 3). */
 enum {
@@ -55,62 +56,6 @@ float tfl_dequantise(int8_t q, float scale, int32_t zp)
 	return (float)(((int32_t)q - zp) * (double)scale);
 }
 
-/* Represent real multiplier m (>= 0) as a Q31 value times 2^shift, the
- * form TFLite's integer kernels apply to accumulators. */
-static void quantise_multiplier(double m, int32_t *ret_mult, int *ret_shift)
-{
-	int shift;
-	double frac;
-	long long q;
-
-	if (m <= 0.0) {
-		*ret_mult = 0;
-		*ret_shift = 0;
-		return;
-	}
-	frac = frexp(m, &shift);
-	q = llround(frac * (double)(1LL << 31));
-	if (q == (1LL << 31)) {
-		q /= 2;
-		shift++;
-	}
-	if (shift < -31) {
-		q = 0;
-		shift = 0;
-	}
-	*ret_mult = (int32_t)q;
-	*ret_shift = shift;
-}
-
-static int32_t rounding_doubling_high_mul(int32_t a, int32_t b)
-{
-	int64_t ab;
-	int64_t nudge;
-
-	if (a == INT32_MIN && b == INT32_MIN)
-		return INT32_MAX;
-	ab = (int64_t)a * b;
-	nudge = ab >= 0 ? (1LL << 30) : 1 - (1LL << 30);
-	return (int32_t)((ab + nudge) / (1LL << 31));
-}
-
-static int32_t rounding_divide_pot(int32_t x, int exponent)
-{
-	int32_t mask = (int32_t)((1LL << exponent) - 1);
-	int32_t remainder = x & mask;
-	int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
-
-	return (x >> exponent) + (remainder > threshold ? 1 : 0);
-}
-
-static int32_t apply_multiplier(int32_t acc, int32_t mult, int shift)
-{
-	int left = shift > 0 ? shift : 0;
-	int right = shift > 0 ? 0 : -shift;
-
-	return rounding_divide_pot(rounding_doubling_high_mul((int32_t)((uint32_t)acc << left), mult), right);
-}
-
 void tfl_quant_run(const struct tfl_quant *q, const int8_t *in, int8_t *out, int8_t *scratch)
 {
 	const int8_t *x = in;
@@ -126,7 +71,9 @@ void tfl_quant_run(const struct tfl_quant *q, const int8_t *in, int8_t *out, int
 
 			for (uint32_t i = 0; i < ql->n_in; i++)
 				acc += (int32_t)w[i] * ((int32_t)x[i] - ql->in_zp);
-			acc = apply_multiplier(acc, ql->mult[c], ql->shift[c]) + ql->out_zp;
+			/* The same fixed-point arithmetic as the interpreter's int8
+			 * kernels, so what training measures is what detection gets. */
+			acc = tfl_multiply_by_quantized_multiplier(acc, ql->mult[c], ql->shift[c]) + ql->out_zp;
 			if (acc < ql->act_min)
 				acc = ql->act_min;
 			if (acc > ql->act_max)
@@ -266,7 +213,7 @@ static int quant_layer(const struct tfl_dense_layer *d, bool per_channel, float 
 	}
 	for (size_t c = 0; c < ql->n_wscale; c++) {
 		ql->w_scale[c] = ql->w_scale[c] > 0.0f ? ql->w_scale[c] / 127.0f : 1.0f;
-		quantise_multiplier((double)in_scale * ql->w_scale[c] / out_scale, &ql->mult[c],
+		tfl_quantize_multiplier((double)in_scale * ql->w_scale[c] / out_scale, &ql->mult[c],
 				    &ql->shift[c]);
 	}
 	for (uint32_t o = 0; o < d->n_out; o++) {
