@@ -397,7 +397,7 @@ static float *train_matrix(const struct state *s, long exclude, size_t *ret_rows
 		return NULL;
 	rows = 0;
 	for (size_t t = 0; t < s->a.n_train; t++)
-		if ((long)t != exclude) {
+		if ((long)t != exclude && s->train_n[t]) { /* no flows: no feature array */
 			memcpy(x + rows * s->n_feat, s->train_x[t], s->train_n[t] * s->n_feat * sizeof *x);
 			rows += s->train_n[t];
 		}
@@ -580,7 +580,7 @@ static int iforest_fold(struct state *s, const char *script, size_t i)
 		goto out;
 	}
 	for (size_t k = i; k < s->a.n_cap; k++)
-		if (s->fold[k] == s->fold[i]) {
+		if (s->fold[k] == s->fold[i] && s->cap[k].n) {
 			memcpy(x + n * s->n_feat, s->cap[k].feat, s->cap[k].n * s->n_feat * sizeof *x);
 			n += s->cap[k].n;
 		}

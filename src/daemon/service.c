@@ -1012,7 +1012,7 @@ static void linger(struct svc *s)
 	while (!stop_flag) {
 		if (hup_flag) {
 			hup_flag = 0;
-			writer_reopen(s->writer);
+			reload(s);
 		}
 		usleep(200000); /* a signal ends it early */
 		publish_metrics(s);
