@@ -290,6 +290,14 @@ static void explain(const struct scorer *s, const struct flow_record *rec, const
 	}
 }
 
+/* Registry index of the flow's strongest contributor (explain() ran), or -1. */
+static int top_feature(const struct scorer *s, const struct scored_flow *r)
+{
+	if (!r->ntop)
+		return -1;
+	return feat_index(r->top[0].feature);
+}
+
 static double score_of(double p)
 {
 	double s;
@@ -341,8 +349,8 @@ void scorer_flush(struct scorer *s)
 		if (notable(s, r)) {
 			unsigned fan = fanin_add(s, rec); /* re-adding is idempotent; reads the batch's total */
 			r->fan_in = fan;
-			r->category = score_category(rec->feat, rec->dport, fan);
 			explain(s, rec, s->x + (size_t)i * s->n, s->y + (size_t)i * s->n, r);
+			r->category = score_category(rec->feat, fan, top_feature(s, r));
 		}
 		s->cb(rec, r, s->user);
 	}
