@@ -95,10 +95,13 @@ void feat_flow_add(struct feat_flow *a, const struct dec_packet *p, int dir)
 	if (p->dns.present) {
 		const struct dec_dns *q = &p->dns;
 
-		if (!q->is_response)
+		if (!q->is_response && a->dns_queries < UINT16_MAX)
 			a->dns_queries++;
 		if (q->has_question) {
-			a->dns_qclass[dns_qtype_class(q->qtype)]++;
+			uint16_t *c = &a->dns_qclass[dns_qtype_class(q->qtype)];
+
+			if (*c < UINT16_MAX)
+				(*c)++;
 			if (q->qname_len > a->dns_qlen_max)
 				a->dns_qlen_max = q->qname_len;
 		}

@@ -32,8 +32,8 @@ struct feat_flow {
 	uint32_t flags[5];           /* SYN FIN RST PSH ACK */
 	int32_t first_len[FEAT_FIRST_N];
 	float dns_entropy;
-	uint32_t dns_queries;
-	uint32_t dns_qclass[3];      /* questions seen: address, PTR, other types */
+	uint16_t dns_queries;        /* saturating: 16 bits keep the per-flow state small */
+	uint16_t dns_qclass[3];      /* questions seen: address, PTR, other types (saturating) */
 	uint16_t dns_qlen_max;
 	uint16_t dns_qlen, dns_qtype, dns_answers;
 	uint8_t dns_labels, dns_longest, dns_rcode;
