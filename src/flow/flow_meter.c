@@ -76,7 +76,7 @@ static void on_end(struct flow *f, enum flow_end why, void *user)
 	if (why != FLOW_END_ACTIVE)
 		feat_hosts_flow_end(&m->hosts, id.family, id.src, f->bytes[0], feat_flow_failed(acc, &id),
 				    f->last_us);
-	feat_hosts_context(&m->hosts, id.family, id.src, f->last_us, r->feat);
+	feat_hosts_context(&m->hosts, &id, f->last_us, r->feat);
 	if (m->on_record)
 		m->on_record(r, m->user);
 	if (why == FLOW_END_ACTIVE)
@@ -184,8 +184,8 @@ static void account(struct flow_meter *m, const struct dec_packet *p, const stru
 	f = flow_table_packet_at(&m->table, lk, p->ts_us, p->ip_len, p->tcp_flags, &dir, &is_new);
 	if (is_new) {
 		/* in packet order: the sender, the receiver and its port */
-		feat_hosts_flow_start(&m->hosts, lk->key.family, lk->key.addr[lk->side], lk->key.addr[!lk->side],
-				      lk->key.port[!lk->side], p->ts_us);
+		feat_hosts_flow_start(&m->hosts, lk->key.family, lk->key.proto, lk->key.addr[lk->side],
+				      lk->key.addr[!lk->side], lk->key.port[!lk->side], p->ts_us);
 	}
 	feat_flow_add(flow_user(f), p, dir);
 }

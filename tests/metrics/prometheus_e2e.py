@@ -296,7 +296,7 @@ def main():
         ('nad_capture_input_ended{%s}' % det_inst, 1),
         ('nad_learning_state{%s, state="detecting"}' % det_inst, 1),
         ('nad_learning_state{%s, state="learning"}' % learn_inst, 1),
-        ('count(nad_model_info{%s, features="64", precision="float32"})' % det_inst, 1),
+        ('count(nad_model_info{%s, features="%d", precision="float32"})' % (det_inst, st["model"]["features"]), 1),
         ('count(nad_model_info{%s})' % learn_inst, None),
     ]
     if st["capture"]["packets"] != fed[0] and st["capture"]["packets"] != fed[1]:
