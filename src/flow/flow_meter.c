@@ -236,7 +236,11 @@ void flow_meter_feed(struct flow_meter *m, const struct cap_packet *c, int linkt
 	if (m->waiting > m->lookahead / 2) {
 		uint32_t mid = m->head + m->waiting - 1 - m->lookahead / 2;
 
-		flow_table_prefetch(&m->table, &m->ring[mid % FLOW_METER_LOOKAHEAD_MAX].lk);
+		const struct flow_lookup *lk = &m->ring[mid % FLOW_METER_LOOKAHEAD_MAX].lk;
+
+		/* a packet that will start a flow updates both hosts' context */
+		if (!flow_table_prefetch(&m->table, lk))
+			feat_hosts_prefetch(&m->hosts, lk->key.family, lk->key.addr[0], lk->key.addr[1]);
 	}
 	if (m->waiting > m->lookahead * 3 / 4) {
 		uint32_t late = m->head + m->waiting - 1 - m->lookahead * 3 / 4;

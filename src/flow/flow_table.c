@@ -15,6 +15,8 @@
  */
 #include "flow/flow_table.h"
 
+#include "common/bytes.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -147,7 +149,8 @@ int flow_table_init(struct flow_table *t, const struct flow_table_options *opt, 
 	t->entries = big_alloc((size_t)opt->max_flows * t->stride, &t->entries_len);
 	t->slots = big_alloc((size_t)nb * sizeof *t->slots, &t->slots_len);
 	t->idle = big_alloc((size_t)opt->max_flows * sizeof *t->idle, &t->idle_len);
-	if (!t->entries || !t->slots || !t->idle) {
+	t->active = big_alloc((size_t)opt->max_flows * sizeof *t->active, &t->active_len);
+	if (!t->entries || !t->slots || !t->idle || !t->active) {
 		flow_table_release(t);
 		return -ENOMEM;
 	}
@@ -170,9 +173,11 @@ void flow_table_release(struct flow_table *t)
 	big_free(t->entries, t->entries_len);
 	big_free(t->slots, t->slots_len);
 	big_free(t->idle, t->idle_len);
+	big_free(t->active, t->active_len);
 	t->entries = NULL;
 	t->slots = NULL;
 	t->idle = NULL;
+	t->active = NULL;
 }
 
 /* A multiply-xorshift mix over the key's five 64-bit words: cheap, and every
@@ -196,9 +201,22 @@ _Static_assert(sizeof(struct flow_key) == 40, "flow_key is hashed as five 64-bit
 
 /* Canonical order: side 0 holds the smaller (address, port). Returns the
  * key side the packet's sender ended up on. */
+/* memcmp() order of two addresses, a word at a time (no library call;
+ * IPv4 is decided by the first word). */
+static int addr_cmp(const uint8_t *a, const uint8_t *b)
+{
+	for (int i = 0; i < 16; i += 4) {
+		uint32_t x = load_be32(a + i), y = load_be32(b + i);
+
+		if (x != y)
+			return x < y ? -1 : 1;
+	}
+	return 0;
+}
+
 static int canonicalise(const struct flow_key *in, struct flow_key *out)
 {
-	int c = memcmp(in->addr[0], in->addr[1], 16);
+	int c = addr_cmp(in->addr[0], in->addr[1]);
 
 	*out = *in;
 	if (c > 0 || (c == 0 && in->port[0] > in->port[1])) {
@@ -222,59 +240,54 @@ static int canonicalise(const struct flow_key *in, struct flow_key *out)
 		__builtin_prefetch(pe_ + (t)->stride - 1, 1);                \
 	} while (0)
 
-/* The active list: doubly linked through aprev/anext in the entries. */
-static void active_unlink(struct flow_table *t, struct flow *f)
+/* The idle lists and the active list are doubly linked through arrays of
+ * links apart from the entries (t->idle, t->active). Every packet moves
+ * its flow to the tail of its idle list, which writes to both neighbours,
+ * and every flow's end unlinks it from both lists: in the dense arrays
+ * those are small writes, not more random entries of the big array. */
+static void list_unlink(struct flow_link *links, uint32_t i, uint32_t *head, uint32_t *tail)
 {
-	if (f->aprev != NONE)
-		entry(t, f->aprev)->anext = f->anext;
-	else
-		t->ahead = f->anext;
-	if (f->anext != NONE)
-		entry(t, f->anext)->aprev = f->aprev;
-	else
-		t->atail = f->aprev;
-}
-
-static void active_append(struct flow_table *t, struct flow *f)
-{
-	uint32_t i = index_of(t, f);
-
-	f->aprev = t->atail;
-	f->anext = NONE;
-	if (t->atail != NONE)
-		entry(t, t->atail)->anext = i;
-	else
-		t->ahead = i;
-	t->atail = i;
-}
-
-/* The idle lists: doubly linked through t->idle[], apart from the entries.
- * Every packet moves its flow to the tail of its list, which writes to
- * both neighbours: in this dense array that is two 8-byte links, not two
- * more random entries of the big array. */
-static void idle_unlink(struct flow_table *t, uint32_t i, enum flow_timeout c)
-{
-	struct flow_link *l = &t->idle[i];
+	struct flow_link *l = &links[i];
 
 	if (l->prev != NONE)
-		t->idle[l->prev].next = l->next;
+		links[l->prev].next = l->next;
 	else
-		t->ihead[c] = l->next;
+		*head = l->next;
 	if (l->next != NONE)
-		t->idle[l->next].prev = l->prev;
+		links[l->next].prev = l->prev;
 	else
-		t->itail[c] = l->prev;
+		*tail = l->prev;
+}
+
+static void list_append(struct flow_link *links, uint32_t i, uint32_t *head, uint32_t *tail)
+{
+	links[i].prev = *tail;
+	links[i].next = NONE;
+	if (*tail != NONE)
+		links[*tail].next = i;
+	else
+		*head = i;
+	*tail = i;
+}
+
+static void idle_unlink(struct flow_table *t, uint32_t i, enum flow_timeout c)
+{
+	list_unlink(t->idle, i, &t->ihead[c], &t->itail[c]);
 }
 
 static void idle_append(struct flow_table *t, uint32_t i, enum flow_timeout c)
 {
-	t->idle[i].prev = t->itail[c];
-	t->idle[i].next = NONE;
-	if (t->itail[c] != NONE)
-		t->idle[t->itail[c]].next = i;
-	else
-		t->ihead[c] = i;
-	t->itail[c] = i;
+	list_append(t->idle, i, &t->ihead[c], &t->itail[c]);
+}
+
+static void active_unlink(struct flow_table *t, uint32_t i)
+{
+	list_unlink(t->active, i, &t->ahead, &t->atail);
+}
+
+static void active_append(struct flow_table *t, uint32_t i)
+{
+	list_append(t->active, i, &t->ahead, &t->atail);
 }
 
 /* The index slot holding entry i (whose hash is h); it is there by construction. */
@@ -360,8 +373,8 @@ static void end_flow(struct flow_table *t, struct flow *f, enum flow_end why)
 
 	index_remove(t, slot_of(t, f->hash, i));
 	idle_unlink(t, i, f->tclass);
-	active_unlink(t, f);
-	f->anext = t->free_head;
+	active_unlink(t, i);
+	t->idle[i].next = t->free_head;
 	t->free_head = i;
 	t->stats.active--;
 }
@@ -376,8 +389,8 @@ static void active_expire(struct flow_table *t, struct flow *f)
 	f->bytes[0] = f->bytes[1] = 0;
 	f->first_us = f->last_us = 0;
 	f->seg_us = t->now_us;
-	active_unlink(t, f);
-	active_append(t, f);
+	active_unlink(t, index_of(t, f));
+	active_append(t, index_of(t, f));
 }
 
 void flow_table_advance(struct flow_table *t, uint64_t now_us)
@@ -430,7 +443,7 @@ static struct flow *alloc_entry(struct flow_table *t)
 		evict_one(t);
 	if (t->free_head != NONE) {
 		f = entry(t, t->free_head);
-		t->free_head = f->anext;
+		t->free_head = t->idle[t->free_head].next;
 		memset(f, 0, t->stride);
 	} else {
 		f = entry(t, t->fresh++); /* still zero from calloc */
@@ -493,22 +506,24 @@ void flow_table_prepare(const struct flow_table *t, const struct flow_key *k, st
 	__builtin_prefetch(&t->slots[ret->hash & t->slot_mask]);
 }
 
-void flow_table_prefetch(const struct flow_table *t, const struct flow_lookup *l)
+bool flow_table_prefetch(const struct flow_table *t, const struct flow_lookup *l)
 {
 	uint32_t p = l->hash & t->slot_mask;
 
-	/* only the run's first line: a second one is rare at half load */
+	/* the run's first line only: a longer run is rare at half load, and
+	 * "maybe" is the safe answer there */
 	for (int n = 0; n < 8; n++, p = (p + 1) & t->slot_mask) {
 		const struct flow_slot *s = &t->slots[p];
 
 		if (s->entry == NONE)
-			return;
+			return false;
 		if (s->hash == l->hash) {
 			PREFETCH_ENTRY(t, s->entry);
 			__builtin_prefetch(&t->idle[s->entry], 1);
-			return;
+			return true;
 		}
 	}
+	return true;
 }
 
 void flow_table_prefetch_links(const struct flow_table *t, const struct flow_lookup *l)
@@ -560,10 +575,9 @@ struct flow *flow_table_packet_at(struct flow_table *t, const struct flow_lookup
 		find(t, ck, l->hash, &slot);
 		t->slots[slot].hash = l->hash;
 		t->slots[slot].entry = i;
-		f->aprev = f->anext = NONE;
 		f->touch_us = t->now_us;
 		idle_append(t, i, f->tclass);
-		active_append(t, f);
+		active_append(t, i);
 		t->stats.created++;
 		if (++t->stats.active > t->stats.peak_active)
 			t->stats.peak_active = t->stats.active;
@@ -606,16 +620,14 @@ void flow_table_flush(struct flow_table *t)
 	/* Writing a record takes long enough to fetch the entry two ahead in
 	 * the list, and the index line and links of the next one. */
 	while (t->ahead != NONE) {
-		struct flow *f = entry(t, t->ahead);
+		uint32_t n = t->active[t->ahead].next;
 
-		if (f->anext != NONE) {
-			const struct flow *n = entry(t, f->anext);
-
-			__builtin_prefetch(&t->slots[n->hash & t->slot_mask], 1);
-			__builtin_prefetch(&t->idle[f->anext], 1);
-			if (n->anext != NONE)
-				PREFETCH_ENTRY(t, n->anext);
+		if (n != NONE) {
+			__builtin_prefetch(&t->slots[entry(t, n)->hash & t->slot_mask], 1);
+			__builtin_prefetch(&t->idle[n], 1);
+			if (t->active[n].next != NONE)
+				PREFETCH_ENTRY(t, t->active[n].next);
 		}
-		end_flow(t, f, FLOW_END_EOF);
+		end_flow(t, entry(t, t->ahead), FLOW_END_EOF);
 	}
 }

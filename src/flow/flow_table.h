@@ -80,7 +80,6 @@ struct flow {
 	uint64_t packets[2];        /* [0] initiator to responder, [1] back */
 	uint64_t bytes[2];
 	uint32_t hash;              /* key_hash() of key: its place in the index */
-	uint32_t aprev, anext;      /* active list, oldest record first (anext: free list when unused) */
 	uint8_t init_side;          /* key side of the initiator */
 	uint8_t tclass;             /* enum flow_timeout */
 	uint8_t fin_dirs;           /* bit d: direction d sent FIN */
@@ -119,11 +118,12 @@ struct flow_table {
 	size_t stride;               /* bytes per entry: struct flow + user data */
 	unsigned char *entries;      /* max_flows entries */
 	struct flow_link *idle;      /* per entry: neighbours in the idle list of its timeout class */
-	size_t entries_len, slots_len, idle_len; /* bytes mapped */
+	struct flow_link *active;    /* per entry: neighbours in the active list, oldest record first */
+	size_t entries_len, slots_len, idle_len, active_len; /* bytes mapped */
 	struct flow_slot *slots;     /* open addressing, linear probing, at most half full */
 	uint32_t slot_mask;          /* slots - 1; slots is a power of two */
 	uint32_t fresh;              /* entries below this index have been used */
-	uint32_t free_head;          /* list through anext of returned entries */
+	uint32_t free_head;          /* list through idle[].next of returned entries */
 	uint32_t ihead[FLOW_IDLE_CLASSES], itail[FLOW_IDLE_CLASSES];
 	uint32_t ahead, atail;
 	uint64_t now_us;             /* largest packet time seen */
@@ -164,7 +164,8 @@ struct flow_lookup {
 };
 
 void flow_table_prepare(const struct flow_table *t, const struct flow_key *k, struct flow_lookup *ret);
-void flow_table_prefetch(const struct flow_table *t, const struct flow_lookup *l);
+/* Returns false when no flow can have this key (the packet would start one). */
+bool flow_table_prefetch(const struct flow_table *t, const struct flow_lookup *l);
 /* Once the entry is in cache: prefetch the neighbours accounting will update. */
 void flow_table_prefetch_links(const struct flow_table *t, const struct flow_lookup *l);
 struct flow *flow_table_packet_at(struct flow_table *t, const struct flow_lookup *l, uint64_t ts_us,
