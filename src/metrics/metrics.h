@@ -164,6 +164,11 @@ int metrics_server_add_collector(struct metrics_server *srv, metrics_collect_fn 
 /* The address actually bound, e.g. "127.0.0.1:19473" (port 0 resolved). */
 const char *metrics_server_address(const struct metrics_server *srv);
 
+/* The URL of path on a server listening on listen_addr ("0.0.0.0:19473",
+ * "/status" -> "http://127.0.0.1:19473/status"; wildcards become the
+ * loopback address of their family). 0 or -EINVAL. */
+int metrics_listen_url(const char *listen_addr, const char *path, char *buf, size_t len);
+
 /* Stop serving: joins the thread and closes the socket; collectors and
  * callbacks are not called afterwards. Accepts NULL. */
 void metrics_server_stop(struct metrics_server *srv);

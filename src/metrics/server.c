@@ -36,8 +36,6 @@ struct metrics_server {
 #endif
 };
 
-#ifdef NAD_HAVE_MHD
-
 /* Split "host:port" / "[v6]:port" into host and port strings. */
 static int split_listen(const char *s, char *host, size_t hostlen, char *port, size_t portlen)
 {
@@ -66,6 +64,27 @@ static int split_listen(const char *s, char *host, size_t hostlen, char *port, s
 	snprintf(port, portlen, "%s", colon + 1);
 	return 0;
 }
+
+int metrics_listen_url(const char *listen_addr, const char *path, char *buf, size_t len)
+{
+	char host[ADDRESS_MAX], port[16];
+	const char *h = host;
+
+	if (split_listen(listen_addr, host, sizeof host, port, sizeof port) < 0)
+		return -EINVAL;
+	/* A wildcard address is reached through the loopback of its family. */
+	if (!strcmp(host, "0.0.0.0"))
+		h = "127.0.0.1";
+	else if (!strcmp(host, "::"))
+		h = "::1";
+	if (strchr(h, ':'))
+		snprintf(buf, len, "http://[%s]:%s%s", h, port, path);
+	else
+		snprintf(buf, len, "http://%s:%s%s", h, port, path);
+	return 0;
+}
+
+#ifdef NAD_HAVE_MHD
 
 static void format_address(const struct sockaddr *sa, char *buf, size_t len)
 {
