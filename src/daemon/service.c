@@ -18,6 +18,7 @@
 #include <systemd/sd-daemon.h>
 #endif
 
+#include "alert/alert.h"
 #include "capture/capture.h"
 #include "daemon/config.h"
 #include "daemon/service.h"
@@ -68,6 +69,7 @@ struct svc {
 	struct writer *writer;
 	struct svc_metrics *metrics;    /* always there; served when server is */
 	struct metrics_server *server;  /* NULL: no HTTP endpoint */
+	struct alerter *_Atomic alerter;/* NULL: no receiver configured; read by the metrics thread */
 	struct timespec batch_start;    /* a scorer call began (inference time) */
 	bool batch_timing;              /* ... and has not produced a result yet */
 
@@ -311,6 +313,7 @@ static void on_incident(const struct rec_incident *inc, void *user)
 	svc_metrics_incident(s->metrics, inc->event, by_level);
 	file_backpressure(s);
 	writer_add_incident(s->writer, inc);
+	alerter_submit(s->alerter, inc);
 	if (inc->level >= s->cfg.detection.alert_level && inc->event <= REC_INCIDENT_CLOSED)
 		svc_log("incident %s %s: %s %s %s (%s), score %.0f, %" PRIu64 " flows: %s", inc->uid, ev[inc->event],
 			rec_level_name(inc->level), inc->category, inc->host, inc->role, inc->score, inc->anomalies,
@@ -693,6 +696,60 @@ static void check_learning(struct svc *s)
 		finish_training(s);
 }
 
+/* ---- alerts ------------------------------------------------------------- */
+
+/* How long a stop waits for alerts still being delivered; the rest stays
+ * in the spool for the next start. */
+#define ALERT_GRACE_US (5 * US_PER_S)
+
+static void alert_log(void *user, const char *msg)
+{
+	(void)user;
+	fprintf(stderr, "nad run: %s\n", msg);   /* one call: lines from two threads do not mix */
+}
+
+static void collect_alerts(struct metrics_writer *w, void *user)
+{
+	struct svc *s = user;
+
+	alerter_collect_metrics(w, atomic_load(&s->alerter));
+}
+
+/* Start alert delivery if a receiver is configured. 0 or -errno with a
+ * message in err (bad URL, unusable spool). */
+static int start_alerts(struct svc *s, const struct cfg_alerts *cfg, char *err, size_t errlen)
+{
+	struct alerter_options ao = { .cfg = *cfg, .log = alert_log };
+	struct alerter *a = NULL;
+	sigset_t saved;
+	int r;
+
+	if (!alerter_wanted(cfg))
+		return 0;
+	block_signals(true, &saved);
+	r = alerter_start(&ao, &a, err, errlen);
+	block_signals(false, &saved);
+	if (r == 0)
+		atomic_store(&s->alerter, a);
+	return r;
+}
+
+/* SIGHUP: new receivers, headers, level or rate; a first receiver starts
+ * delivery. Problems are logged and keep what runs. */
+static void reload_alerts(struct svc *s, struct nad_config *c)
+{
+	struct alerter *a = atomic_load(&s->alerter);
+	char err[1024];
+
+	if (!a && start_alerts(s, &c->alerts, err, sizeof err) < 0) {
+		svc_log("reload: cannot start alerts: %s", err);
+		c->alerts = s->cfg.alerts;
+	} else if (a && alerter_reload(a, &c->alerts, err, sizeof err) < 0) {
+		svc_log("reload: %s; keeping the running [alerts]", err);
+		c->alerts = s->cfg.alerts;
+	}
+}
+
 /* ---- reload ------------------------------------------------------------- */
 
 static void reload(struct svc *s)
@@ -737,6 +794,7 @@ static void reload(struct svc *s)
 			s->baseline = NULL;
 		}
 	}
+	reload_alerts(s, &c);
 	s->cfg = c;
 	s->sopt = so;
 	s->min_flows = c.learning.min_flows > TRAIN_MIN_FLOWS ? c.learning.min_flows : TRAIN_MIN_FLOWS;
@@ -930,6 +988,11 @@ static int start(struct svc *s)
 	r = check_paths(s, learning);
 	if (r)
 		return r;
+	if (start_alerts(s, &s->cfg.alerts, err, sizeof err) < 0) {
+		svc_log("cannot start alerts: %s", err);
+		return SERVICE_EXIT_USAGE;
+	}
+	metrics_registry_add_collector(svc_metrics_registry(s->metrics), collect_alerts, s);
 	r = start_server(s);
 	if (r)
 		return r;
@@ -1003,6 +1066,7 @@ static void linger(struct svc *s)
 {
 	flow_meter_flush(s->meter);
 	score_flush(s);
+	alerter_input_ended(s->alerter);
 	incident_table_close_all(s->incidents);
 	put_status(s);
 	writer_flush(s->writer);
@@ -1039,6 +1103,7 @@ static int stop(struct svc *s, int rc)
 		flow_meter_flush(s->meter);
 	}
 	score_flush(s);
+	alerter_input_ended(s->alerter);
 	if (s->incidents)
 		incident_table_close_all(s->incidents);
 	if (s->writer) {
@@ -1063,6 +1128,10 @@ static int stop(struct svc *s, int rc)
 	}
 	if (s->baseline)
 		fclose(s->baseline);
+	/* after the writer: the incidents closed above are queued; what is not
+	 * delivered within the grace period waits in the spool */
+	alerter_stop(s->alerter, ALERT_GRACE_US);
+	s->alerter = NULL;
 	signal_cap = NULL;
 	flow_meter_free(s->meter);
 	scorer_free(s->scorer);

@@ -1,0 +1,565 @@
+/* test_alerter.c - the alert thread against an HTTP receiver on loopback
+ * (libmicrohttpd): deduplication and escalation, Alertmanager resolution,
+ * a receiver outage with the spool carried across a restart, the rate
+ * limit, a refusal for good, custom headers, and the bounded stop. */
+#include <errno.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "alert/alert_internal.h"
+#include "check.h"
+#include "metrics/metrics.h"
+
+#ifdef NAD_HAVE_MHD
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+
+#define S 1000000ull
+#define POSTS_MAX 128
+#define BODY_MAX 65536
+
+struct post {
+	char path[32];
+	char key[ALERT_KEY_MAX];
+	char token[64];
+	char *body;
+	uint64_t at_us;
+};
+
+static struct {
+	pthread_mutex_t lock;
+	struct post posts[POSTS_MAX];
+	int n;
+	atomic_int status;           /* what the receiver answers */
+	atomic_int hang_ms;          /* how long it takes to answer */
+} rx = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static char dir[256], spool[300];
+static unsigned short port;
+
+struct upload {
+	char *buf;
+	size_t len;
+};
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+				  const char *version, const char *data, size_t *data_len, void **state)
+{
+	struct upload *u = *state;
+	struct MHD_Response *resp;
+	enum MHD_Result r;
+	const char *v;
+	int hang;
+
+	(void)cls;
+	(void)version;
+	if (!u) {
+		u = calloc(1, sizeof *u);
+		if (!u)
+			return MHD_NO;
+		u->buf = calloc(1, BODY_MAX + 1);
+		*state = u;
+		return MHD_YES;
+	}
+	if (*data_len) {
+		size_t take = *data_len < BODY_MAX - u->len ? *data_len : BODY_MAX - u->len;
+		memcpy(u->buf + u->len, data, take);
+		u->len += take;
+		*data_len = 0;
+		return MHD_YES;
+	}
+	hang = atomic_load(&rx.hang_ms);
+	if (hang)
+		usleep((useconds_t)hang * 1000);
+	pthread_mutex_lock(&rx.lock);
+	if (rx.n < POSTS_MAX && !strcmp(method, "POST")) {
+		struct post *p = &rx.posts[rx.n++];
+		snprintf(p->path, sizeof p->path, "%s", url);
+		v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Idempotency-Key");
+		snprintf(p->key, sizeof p->key, "%s", v ? v : "");
+		v = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Token");
+		snprintf(p->token, sizeof p->token, "%s", v ? v : "");
+		p->body = u->buf;
+		u->buf = NULL;
+		p->at_us = alert_mono_us();
+	}
+	pthread_mutex_unlock(&rx.lock);
+	resp = MHD_create_response_from_buffer(2, (void *)"{}", MHD_RESPMEM_PERSISTENT);
+	r = MHD_queue_response(c, (unsigned)atomic_load(&rx.status), resp);
+	MHD_destroy_response(resp);
+	return r;
+}
+
+static void on_done(void *cls, struct MHD_Connection *c, void **state, enum MHD_RequestTerminationCode t)
+{
+	struct upload *u = *state;
+
+	(void)cls;
+	(void)c;
+	(void)t;
+	if (u) {
+		free(u->buf);
+		free(u);
+	}
+	*state = NULL;
+}
+
+static struct MHD_Daemon *receiver_start(void)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = 0 };
+	struct MHD_Daemon *d;
+	const union MHD_DaemonInfo *info;
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL,
+			     on_request, NULL, MHD_OPTION_SOCK_ADDR, &sa, MHD_OPTION_NOTIFY_COMPLETED, on_done,
+			     NULL, MHD_OPTION_END);
+	if (!d)
+		return NULL;
+	info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+	port = info ? info->port : 0;
+	return d;
+}
+
+static void receiver_reset(int status)
+{
+	pthread_mutex_lock(&rx.lock);
+	for (int i = 0; i < rx.n; i++)
+		free(rx.posts[i].body);
+	rx.n = 0;
+	pthread_mutex_unlock(&rx.lock);
+	atomic_store(&rx.status, status);
+	atomic_store(&rx.hang_ms, 0);
+}
+
+static int posts_to(const char *path)
+{
+	int n = 0;
+
+	pthread_mutex_lock(&rx.lock);
+	for (int i = 0; i < rx.n; i++)
+		n += !strcmp(rx.posts[i].path, path);
+	pthread_mutex_unlock(&rx.lock);
+	return n;
+}
+
+/* Wait up to timeout_ms for at least want posts to path. */
+static bool wait_posts(const char *path, int want, int timeout_ms)
+{
+	for (int t = 0; t < timeout_ms; t += 20) {
+		if (posts_to(path) >= want)
+			return true;
+		usleep(20000);
+	}
+	return posts_to(path) >= want;
+}
+
+static int count_key(const char *key)
+{
+	int n = 0;
+
+	pthread_mutex_lock(&rx.lock);
+	for (int i = 0; i < rx.n; i++)
+		n += !strcmp(rx.posts[i].key, key);
+	pthread_mutex_unlock(&rx.lock);
+	return n;
+}
+
+static void log_line(void *user, const char *msg)
+{
+	(void)user;
+	fprintf(stderr, "  [alerter] %s\n", msg);
+}
+
+static void options(struct alerter_options *o, bool webhook, bool am, int min_level)
+{
+	memset(o, 0, sizeof *o);
+	if (webhook) {
+		snprintf(o->cfg.webhook_url, sizeof o->cfg.webhook_url, "http://127.0.0.1:%u/hook", port);
+		snprintf(o->cfg.webhook_headers, sizeof o->cfg.webhook_headers,
+			 "X-Token: s3cret value | X-Other: 1");
+	}
+	if (am)
+		snprintf(o->cfg.alertmanager_url, sizeof o->cfg.alertmanager_url, "http://127.0.0.1:%u/", port);
+	o->cfg.min_level = min_level;
+	snprintf(o->cfg.spool_path, sizeof o->cfg.spool_path, "%s", spool);
+	o->node = "test-node";
+	o->log = log_line;
+}
+
+static void incident(struct rec_incident *inc, const char *uid, int event, int level, uint64_t anomalies)
+{
+	memset(inc, 0, sizeof *inc);
+	snprintf(inc->uid, sizeof inc->uid, "%s", uid);
+	inc->event = (uint8_t)event;
+	snprintf(inc->host, sizeof inc->host, "192.168.77.66");
+	snprintf(inc->role, sizeof inc->role, "attacker");
+	snprintf(inc->category, sizeof inc->category, "scan");
+	inc->level = (uint8_t)level;
+	inc->score = 50 + 10.0 * level;
+	inc->anomalies = anomalies;
+	inc->first_ts_us = alert_wall_us() - 60 * S;
+	inc->last_ts_us = alert_wall_us();
+	snprintf(inc->summary, sizeof inc->summary, "192.168.77.66 probed %llu ports", (unsigned long long)anomalies);
+	snprintf(inc->explanation, sizeof inc->explanation, "syn_ratio stands out");
+}
+
+static int spool_files(void)
+{
+	char cmd[400];
+	FILE *p;
+	int n = -1;
+
+	snprintf(cmd, sizeof cmd, "ls '%s' | grep -c '\\.alert$'", spool);
+	p = popen(cmd, "r");
+	if (p) {
+		if (fscanf(p, "%d", &n) != 1)
+			n = -1;
+		pclose(p);
+	}
+	return n;
+}
+
+/* The JSON of post i, and one string in it. */
+static json_t *post_json(const char *path, int nth)
+{
+	json_t *o = NULL;
+	int k = 0;
+
+	pthread_mutex_lock(&rx.lock);
+	for (int i = 0; i < rx.n && !o; i++)
+		if (!strcmp(rx.posts[i].path, path) && k++ == nth)
+			o = json_loads(rx.posts[i].body, 0, NULL);
+	pthread_mutex_unlock(&rx.lock);
+	return o;
+}
+
+static const char *am_label(json_t *arr, size_t i, const char *name)
+{
+	json_t *v = json_object_get(json_object_get(json_array_get(arr, i), "labels"), name);
+	return json_is_string(v) ? json_string_value(v) : "";
+}
+
+/* The collector's families as /metrics shows them. */
+static void check_metrics(struct alerter *a)
+{
+	struct metrics_registry *r = NULL;
+	char *text = NULL;
+	size_t len = 0;
+
+	CHECK_EQ_INT(metrics_registry_new(&r), 0);
+	if (!r)
+		return;
+	CHECK_EQ_INT(metrics_registry_add_collector(r, alerter_collect_metrics, a), 0);
+	CHECK_EQ_INT(metrics_render(r, &text, &len), 0);
+	CHECK(text && strstr(text, "# TYPE nad_alerts_sent_total counter\n"));
+	CHECK(text && strstr(text, "nad_alerts_sent_total{sink=\"webhook\"} 3\n"));
+	CHECK(text && strstr(text, "nad_alerts_sent_total{sink=\"alertmanager\"} 4\n"));
+	CHECK(text && strstr(text, "nad_alert_failures_total{sink=\"webhook\"} 0\n"));
+	CHECK(text && strstr(text, "# TYPE nad_alert_spool_depth gauge\n"));
+	CHECK(text && strstr(text, "nad_alerts_dropped_total{reason=\"queue_full\"} 0\n"));
+	CHECK(text && strstr(text, "nad_alerts_deduplicated_total 0\n"));
+	free(text);
+	metrics_registry_free(r);
+}
+
+/* Levels below min, repeats at the same level, an escalation, a quiet
+ * close and a forced close. */
+static void test_dedup_and_resolution(void)
+{
+	struct alerter_options o;
+	struct alerter *a = NULL;
+	struct alerter_stats st;
+	struct rec_incident inc;
+	char err[512];
+	json_t *j;
+
+	receiver_reset(200);
+	options(&o, true, true, REC_LEVEL_MEDIUM);
+	CHECK_EQ_INT(alerter_start(&o, &a, err, sizeof err), 0);
+	if (!a)
+		return;
+	incident(&inc, "inc-x", REC_INCIDENT_OPENED, REC_LEVEL_LOW, 1);
+	alerter_submit(a, &inc);                 /* below min_level: nothing */
+	incident(&inc, "inc-x", REC_INCIDENT_UPDATED, REC_LEVEL_MEDIUM, 10);
+	alerter_submit(a, &inc);                 /* firing medium */
+	incident(&inc, "inc-x", REC_INCIDENT_UPDATED, REC_LEVEL_MEDIUM, 16);
+	alerter_submit(a, &inc);                 /* same level: nothing new */
+	incident(&inc, "inc-x", REC_INCIDENT_UPDATED, REC_LEVEL_HIGH, 225);
+	alerter_submit(a, &inc);                 /* escalated to high */
+	incident(&inc, "inc-x", REC_INCIDENT_UPDATED, REC_LEVEL_HIGH, 512);
+	alerter_submit(a, &inc);
+	incident(&inc, "inc-x", REC_INCIDENT_CLOSED, REC_LEVEL_HIGH, 1000);
+	alerter_submit(a, &inc);                 /* quiet close: resolved */
+	incident(&inc, "inc-y", REC_INCIDENT_OPENED, REC_LEVEL_CRITICAL, 3);
+	alerter_submit(a, &inc);
+	alerter_input_ended(a);
+	incident(&inc, "inc-y", REC_INCIDENT_CLOSED, REC_LEVEL_CRITICAL, 3);
+	alerter_submit(a, &inc);                 /* forced close: left to expire */
+	CHECK(wait_posts("/hook", 3, 5000));
+	CHECK(wait_posts("/api/v2/alerts", 4, 5000));
+	for (int t = 0; t < 3000; t += 20) {
+		alerter_get_stats(a, &st);
+		if (st.sink[ALERT_SINK_WEBHOOK].sent == 3 && st.sink[ALERT_SINK_ALERTMANAGER].sent == 4)
+			break;
+		usleep(20000);
+	}
+	check_metrics(a);
+	alerter_stop(a, 2 * S);
+	CHECK_EQ_INT(posts_to("/hook"), 3);
+	CHECK_EQ_INT(posts_to("/api/v2/alerts"), 4);
+	CHECK_EQ_INT(count_key("inc-x-medium"), 1);
+	CHECK_EQ_INT(count_key("inc-x-high"), 1);
+	CHECK_EQ_INT(count_key("inc-y-critical"), 1);
+	CHECK_EQ_INT(count_key("inc-x-low"), 0);
+	pthread_mutex_lock(&rx.lock);
+	for (int i = 0; i < rx.n; i++) {
+		bool hook = !strcmp(rx.posts[i].path, "/hook");
+		/* custom headers go to the webhook only, trimmed */
+		CHECK(!strcmp(rx.posts[i].token, hook ? "s3cret value" : ""));
+	}
+	pthread_mutex_unlock(&rx.lock);
+
+	j = post_json("/hook", 1);
+	CHECK(j && !strcmp(json_string_value(json_object_get(j, "event")), "escalated"));
+	CHECK(j && !strcmp(json_string_value(json_object_get(j, "previous_level")), "medium"));
+	json_decref(j);
+	/* Alertmanager: firing medium; medium ended + high firing; high
+	 * resolved; critical firing, with no resolution after the forced close */
+	j = post_json("/api/v2/alerts", 0);
+	CHECK(json_array_size(j) == 1 && !strcmp(am_label(j, 0, "severity"), "medium"));
+	CHECK(!strcmp(am_label(j, 0, "alertname"), "NadIncident"));
+	CHECK(!strcmp(am_label(j, 0, "instance"), "test-node"));
+	json_decref(j);
+	j = post_json("/api/v2/alerts", 1);
+	CHECK(json_array_size(j) == 2 && !strcmp(am_label(j, 0, "severity"), "medium") &&
+	      !strcmp(am_label(j, 1, "severity"), "high"));
+	json_decref(j);
+	j = post_json("/api/v2/alerts", 2);
+	CHECK(json_array_size(j) == 1 && !strcmp(am_label(j, 0, "severity"), "high") &&
+	      !strcmp(am_label(j, 0, "incident"), "inc-x"));
+	json_decref(j);
+	j = post_json("/api/v2/alerts", 3);
+	CHECK(json_array_size(j) == 1 && !strcmp(am_label(j, 0, "incident"), "inc-y"));
+	json_decref(j);
+	CHECK_EQ_INT(spool_files(), 0);
+}
+
+/* Receiver down: alerts wait in the spool, survive a stop, go out once
+ * after the restart, and the same incident seen again is not resent. */
+static void test_outage_and_restart(void)
+{
+	struct alerter_options o;
+	struct alerter *a = NULL;
+	struct alerter_stats st = { 0 };
+	struct rec_incident inc;
+	char err[512];
+
+	receiver_reset(503);
+	options(&o, true, false, REC_LEVEL_HIGH);
+	CHECK_EQ_INT(alerter_start(&o, &a, err, sizeof err), 0);
+	if (!a)
+		return;
+	incident(&inc, "inc-z", REC_INCIDENT_OPENED, REC_LEVEL_HIGH, 5);
+	alerter_submit(a, &inc);
+	incident(&inc, "inc-w", REC_INCIDENT_OPENED, REC_LEVEL_HIGH, 5);
+	alerter_submit(a, &inc);
+	/* attempts at 0 and 1 s (backoff), both refused */
+	for (int t = 0; t < 5000 && st.sink[ALERT_SINK_WEBHOOK].failures < 2; t += 20) {
+		usleep(20000);
+		alerter_get_stats(a, &st);
+	}
+	CHECK(st.sink[ALERT_SINK_WEBHOOK].failures >= 2);
+	CHECK(st.sink[ALERT_SINK_WEBHOOK].retries >= 1);
+	CHECK_EQ_INT(st.sink[ALERT_SINK_WEBHOOK].sent, 0);
+	CHECK_EQ_INT(st.sink[ALERT_SINK_WEBHOOK].depth, 2);
+	CHECK_EQ_INT(spool_files(), 2);
+	alerter_stop(a, S / 2);
+	CHECK_EQ_INT(spool_files(), 2);          /* kept for the next start */
+
+	receiver_reset(200);
+	a = NULL;
+	CHECK_EQ_INT(alerter_start(&o, &a, err, sizeof err), 0);
+	if (!a)
+		return;
+	CHECK(wait_posts("/hook", 2, 5000));
+	/* the same traffic again after the restart: same keys, not resent */
+	incident(&inc, "inc-z", REC_INCIDENT_OPENED, REC_LEVEL_HIGH, 5);
+	alerter_submit(a, &inc);
+	for (int t = 0; t < 3000; t += 20) {
+		alerter_get_stats(a, &st);
+		if (st.deduplicated >= 1 && st.sink[ALERT_SINK_WEBHOOK].depth == 0)
+			break;
+		usleep(20000);
+	}
+	alerter_stop(a, S);
+	CHECK_EQ_INT(st.deduplicated, 1);
+	CHECK_EQ_INT(count_key("inc-z-high"), 1);
+	CHECK_EQ_INT(count_key("inc-w-high"), 1);
+	CHECK_EQ_INT(posts_to("/hook"), 2);
+	CHECK_EQ_INT(spool_files(), 0);
+}
+
+/* 2 per second: five alerts take two more seconds, none is dropped. */
+static void test_rate_limit(void)
+{
+	struct alerter_options o;
+	struct alerter *a = NULL;
+	struct alerter_stats st;
+	struct rec_incident inc;
+	char err[512], uid[32];
+	uint64_t at[5];
+
+	receiver_reset(200);
+	options(&o, true, false, REC_LEVEL_HIGH);
+	o.cfg.rate_limit = 2;
+	o.cfg.rate_period_us = S;
+	CHECK_EQ_INT(alerter_start(&o, &a, err, sizeof err), 0);
+	if (!a)
+		return;
+	for (int i = 0; i < 5; i++) {
+		snprintf(uid, sizeof uid, "inc-rate%d", i);
+		incident(&inc, uid, REC_INCIDENT_OPENED, REC_LEVEL_HIGH, 1);
+		alerter_submit(a, &inc);
+	}
+	CHECK(wait_posts("/hook", 5, 8000));
+	alerter_get_stats(a, &st);
+	alerter_stop(a, S);
+	CHECK_EQ_INT(posts_to("/hook"), 5);
+	/* the third waits for sure; whether the fifth does depends on latency */
+	CHECK(st.sink[ALERT_SINK_WEBHOOK].delayed >= 2 && st.sink[ALERT_SINK_WEBHOOK].delayed <= 3);
+	pthread_mutex_lock(&rx.lock);
+	for (int i = 0; i < 5 && i < rx.n; i++)
+		at[i] = rx.posts[i].at_us;
+	pthread_mutex_unlock(&rx.lock);
+	/* no window of one second holds three (less a little for latency) */
+	for (int i = 0; i + 2 < 5; i++)
+		CHECK(at[i + 2] - at[i] >= 900000);
+	/* and the limit delays, it does not stall: about two seconds */
+	CHECK(at[4] - at[0] < 3 * S);
+}
+
+/* A body the receiver refuses for good is set aside; the next goes on. */
+static void test_rejected(void)
+{
+	struct alerter_options o;
+	struct alerter *a = NULL;
+	struct alerter_stats st = { 0 };
+	struct rec_incident inc;
+	char err[512], path[400];
+	struct stat sb;
+
+	receiver_reset(400);
+	options(&o, true, false, REC_LEVEL_HIGH);
+	CHECK_EQ_INT(alerter_start(&o, &a, err, sizeof err), 0);
+	if (!a)
+		return;
+	incident(&inc, "inc-bad", REC_INCIDENT_OPENED, REC_LEVEL_HIGH, 1);
+	alerter_submit(a, &inc);
+	for (int t = 0; t < 3000 && !st.sink[ALERT_SINK_WEBHOOK].rejected; t += 20) {
+		usleep(20000);
+		alerter_get_stats(a, &st);
+	}
+	CHECK_EQ_INT(st.sink[ALERT_SINK_WEBHOOK].rejected, 1);
+	atomic_store(&rx.status, 202);
+	incident(&inc, "inc-good", REC_INCIDENT_OPENED, REC_LEVEL_HIGH, 1);
+	alerter_submit(a, &inc);
+	CHECK(wait_posts("/hook", 2, 3000));
+	alerter_stop(a, S);
+	CHECK_EQ_INT(count_key("inc-good-high"), 1);
+	snprintf(path, sizeof path, "%s/rejected", spool);
+	CHECK(stat(path, &sb) == 0 && S_ISDIR(sb.st_mode));
+}
+
+/* A receiver that never answers holds the stop for the grace period only. */
+static void test_bounded_stop(void)
+{
+	struct alerter_options o;
+	struct alerter *a = NULL;
+	struct rec_incident inc;
+	char err[512];
+	uint64_t t0;
+
+	receiver_reset(200);
+	atomic_store(&rx.hang_ms, 4000);
+	options(&o, true, false, REC_LEVEL_HIGH);
+	CHECK_EQ_INT(alerter_start(&o, &a, err, sizeof err), 0);
+	if (!a)
+		return;
+	incident(&inc, "inc-slow", REC_INCIDENT_OPENED, REC_LEVEL_HIGH, 1);
+	alerter_submit(a, &inc);
+	usleep(300000);                          /* the post is in flight */
+	t0 = alert_mono_us();
+	alerter_stop(a, S);
+	CHECK(alert_mono_us() - t0 < 2500000);
+	CHECK_EQ_INT(spool_files(), 1);          /* not accepted: still spooled */
+	usleep(4000000);                          /* let the receiver's thread finish */
+	receiver_reset(200);
+	a = NULL;
+	CHECK_EQ_INT(alerter_start(&o, &a, err, sizeof err), 0);
+	if (a) {
+		CHECK(wait_posts("/hook", 1, 3000));
+		alerter_stop(a, S);
+	}
+	CHECK_EQ_INT(spool_files(), 0);
+}
+
+static void test_bad_config(void)
+{
+	struct alerter_options o;
+	struct alerter *a = NULL;
+	char err[512];
+
+	options(&o, true, false, REC_LEVEL_HIGH);
+	snprintf(o.cfg.webhook_url, sizeof o.cfg.webhook_url, "http://exa mple/");
+	CHECK_EQ_INT(alerter_start(&o, &a, err, sizeof err), -EINVAL);
+	CHECK(strstr(err, "webhook_url") != NULL);
+	options(&o, false, true, REC_LEVEL_HIGH);
+	snprintf(o.cfg.spool_path, sizeof o.cfg.spool_path, "%s/missing/spool", dir);
+	CHECK(alerter_start(&o, &a, err, sizeof err) < 0);
+	CHECK(strstr(err, "missing/spool") != NULL);
+	CHECK(a == NULL);
+}
+
+int main(void)
+{
+	struct MHD_Daemon *d;
+	char cmd[300];
+
+	snprintf(dir, sizeof dir, "/tmp/nad-alerter-test.XXXXXX");
+	if (!mkdtemp(dir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	snprintf(spool, sizeof spool, "%s/spool", dir);
+	d = receiver_start();
+	CHECK(d != NULL && port != 0);
+	if (d) {
+		test_dedup_and_resolution();
+		test_outage_and_restart();
+		test_rate_limit();
+		test_rejected();
+		test_bounded_stop();
+		test_bad_config();
+		MHD_stop_daemon(d);
+	}
+	receiver_reset(200);
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", dir);
+	return check_exit();
+}
+#else
+int main(void)
+{
+	fprintf(stderr, "test_alerter needs libmicrohttpd for its receiver\n");
+	return 1;
+}
+#endif
