@@ -300,7 +300,7 @@ def main():
         ('nad_capture_input_ended{%s}' % det_inst, 1),
         ('nad_learning_state{%s, state="detecting"}' % det_inst, 1),
         ('nad_learning_state{%s, state="learning"}' % learn_inst, 1),
-        ('count(nad_model_info{%s, features="64", precision="float32"})' % det_inst, 1),
+        ('count(nad_model_info{%s, features="%d", precision="float32"})' % (det_inst, st["model"]["features"]), 1),
         ('count(nad_model_info{%s})' % learn_inst, None),
         ('nad_alerts_sent_total{%s, sink="webhook"}' % det_inst, len(Receiver.posts)),
         ('nad_alert_spool_depth{%s, sink="webhook"}' % det_inst, 0),
