@@ -19,6 +19,18 @@ static double pop_std(double m2, uint32_t n)
 	return n > 1 && m2 > 0 ? sqrt(m2 / n) : 0;
 }
 
+/* Question types in three groups the model can use (a type code is not a
+ * quantity): 0 addresses and service bindings (A 1, AAAA 28, SVCB 64,
+ * HTTPS 65: what browsing asks), 1 PTR (12: reverse lookups, mDNS/DNS-SD
+ * browsing), 2 everything else (TXT, NULL, CNAME, MX, SRV, ANY...: rarer in
+ * a home, and the types tunnels carry data in). */
+static int dns_qtype_class(uint16_t qtype)
+{
+	if (qtype == 1 || qtype == 28 || qtype == 64 || qtype == 65)
+		return 0;
+	return qtype == 12 ? 1 : 2;
+}
+
 void feat_flow_add(struct feat_flow *a, const struct dec_packet *p, int dir)
 {
 	struct feat_dir *d = &a->dir[dir];
@@ -83,6 +95,17 @@ void feat_flow_add(struct feat_flow *a, const struct dec_packet *p, int dir)
 	if (p->dns.present) {
 		const struct dec_dns *q = &p->dns;
 
+		if (!q->is_response && a->dns_queries < UINT16_MAX)
+			a->dns_queries++;
+		if (q->has_question) {
+			uint16_t *c = &a->dns_qclass[dns_qtype_class(q->qtype)];
+
+			if (*c < UINT16_MAX)
+				(*c)++;
+			if (q->qname_len > a->dns_qlen_max)
+				a->dns_qlen_max = q->qname_len;
+		}
+
 		if (q->has_question && !a->dns_query && (!q->is_response || !a->dns_response)) {
 			/* the name comes from the first query; a flow whose query
 			 * was missed takes it from the response */
@@ -142,6 +165,21 @@ static bool addr_local(enum feat_addr_class c)
 	return c == FEAT_ADDR_PRIVATE || c == FEAT_ADDR_LINK_LOCAL || c == FEAT_ADDR_LOOPBACK;
 }
 
+/* TCP services that take a password and get guessed at: FTP, SSH, telnet,
+ * SMTP submission and POP3/IMAP (plain and TLS), NetBIOS session and SMB,
+ * MSSQL, MySQL, RDP, PostgreSQL, VNC. Web logins are not told apart from
+ * web browsing by port, so 80/443 are not on the list. */
+bool feat_login_port(uint16_t port)
+{
+	static const uint16_t ports[] = { 21, 22, 23, 110, 139, 143, 445, 465, 587, 993, 995,
+					  1433, 3306, 3389, 5432, 5900 };
+
+	for (size_t i = 0; i < sizeof ports / sizeof ports[0]; i++)
+		if (port == ports[i])
+			return true;
+	return false;
+}
+
 static int port_class(uint16_t port)
 {
 	if (!port)
@@ -181,6 +219,7 @@ void feat_flow_compute(const struct feat_flow *a, const struct feat_flow_id *id,
 	uint32_t n = a->dir[0].n + a->dir[1].n;
 	enum feat_addr_class sc = feat_addr_class(id->family, id->src);
 	enum feat_addr_class dc = feat_addr_class(id->family, id->dst);
+	uint32_t nq;
 
 	out[FEAT_DURATION] = dur;
 	out[FEAT_PACKETS_FWD] = (double)id->packets[0];
@@ -222,13 +261,24 @@ void feat_flow_compute(const struct feat_flow *a, const struct feat_flow_id *id,
 	out[FEAT_DNS_QTYPE] = a->dns_qtype;
 	out[FEAT_DNS_RCODE] = a->dns_rcode;
 	out[FEAT_DNS_ANSWERS] = a->dns_answers;
+	out[FEAT_DNS_QUERIES] = a->dns_queries;
+	out[FEAT_DNS_QUERY_LEN_MAX] = a->dns_qlen_max;
+	nq = a->dns_qclass[0] + a->dns_qclass[1] + a->dns_qclass[2];
+	out[FEAT_DNS_QTYPE_ADDR] = nq ? (double)a->dns_qclass[0] / nq : 0;
+	out[FEAT_DNS_QTYPE_PTR] = nq ? (double)a->dns_qclass[1] / nq : 0;
+	out[FEAT_DNS_QTYPE_OTHER] = nq ? (double)a->dns_qclass[2] / nq : 0;
 
 	out[FEAT_PROTO] = id->proto;
 	out[FEAT_PROTO_TCP] = id->proto == 6;
 	out[FEAT_PROTO_UDP] = id->proto == 17;
 	out[FEAT_PROTO_ICMP] = id->proto == 1 || id->proto == 58;
+	out[FEAT_PROTO_OTHER] = !(id->proto == 6 || id->proto == 17 || id->proto == 1 || id->proto == 58);
 	out[FEAT_IPV6] = id->family == 6;
 	out[FEAT_RESP_PORT_CLASS] = (id->proto == 6 || id->proto == 17) ? port_class(id->dport) : 0;
+	out[FEAT_RESP_PORT_WELL_KNOWN] = out[FEAT_RESP_PORT_CLASS] == 1;
+	out[FEAT_RESP_PORT_REGISTERED] = out[FEAT_RESP_PORT_CLASS] == 2;
+	out[FEAT_RESP_PORT_DYNAMIC] = out[FEAT_RESP_PORT_CLASS] == 3;
+	out[FEAT_RESP_PORT_LOGIN] = id->proto == 6 && feat_login_port(id->dport);
 	out[FEAT_SRC_ADDR_CLASS] = sc;
 	out[FEAT_DST_ADDR_CLASS] = dc;
 	out[FEAT_SRC_LOCAL] = addr_local(sc);

@@ -32,6 +32,9 @@ struct feat_flow {
 	uint32_t flags[5];           /* SYN FIN RST PSH ACK */
 	int32_t first_len[FEAT_FIRST_N];
 	float dns_entropy;
+	uint16_t dns_queries;        /* saturating: 16 bits keep the per-flow state small */
+	uint16_t dns_qclass[3];      /* questions seen: address, PTR, other types (saturating) */
+	uint16_t dns_qlen_max;
 	uint16_t dns_qlen, dns_qtype, dns_answers;
 	uint8_t dns_labels, dns_longest, dns_rcode;
 	bool dns_query, dns_response;
@@ -69,3 +72,6 @@ enum feat_addr_class {
 };
 
 enum feat_addr_class feat_addr_class(uint8_t family, const uint8_t *a);
+
+/* True for TCP ports of services that take passwords (resp_port_login). */
+bool feat_login_port(uint16_t port);

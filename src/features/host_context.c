@@ -1,6 +1,8 @@
 /* host_context.c - decayed per-host counters and distinct-peer sketches (host_context.h). */
 #include "features/host_context.h"
 
+#include "features/feat_compute.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -19,8 +21,13 @@ int feat_hosts_init(struct feat_hosts *h, uint32_t max_hosts)
 	while ((uint64_t)sets * FEAT_HOST_WAYS < max_hosts)
 		sets <<= 1;
 	h->hosts = calloc((size_t)sets * FEAT_HOST_WAYS, sizeof *h->hosts);
-	if (!h->hosts)
+	/* two pair cells per host: a host talks to a few services at a time */
+	h->npairs = sets * FEAT_HOST_WAYS * 2;
+	h->pairs = calloc((size_t)h->npairs * FEAT_PAIR_ROWS, sizeof *h->pairs);
+	if (!h->hosts || !h->pairs) {
+		feat_hosts_release(h);
 		return -ENOMEM;
+	}
 	h->nsets = sets;
 	return 0;
 }
@@ -28,7 +35,9 @@ int feat_hosts_init(struct feat_hosts *h, uint32_t max_hosts)
 void feat_hosts_release(struct feat_hosts *h)
 {
 	free(h->hosts);
+	free(h->pairs);
 	h->hosts = NULL;
+	h->pairs = NULL;
 }
 
 static uint64_t mix(uint64_t x)
@@ -131,16 +140,45 @@ static double sketch_count(const uint32_t *slots, uint32_t now, uint32_t window)
 	return round(m * log(m / z));
 }
 
-void feat_hosts_flow_start(struct feat_hosts *h, uint8_t family, const uint8_t *src, const uint8_t *dst,
-			   uint16_t dport, uint64_t ts_us)
+static bool has_ports(uint8_t proto)
 {
-	struct feat_host *f = get(h, family, src, ts_us);
+	return proto == 6 || proto == 17;
+}
+
+/* The pair sketch cell of (src, dst, proto, port) in row `row`. */
+static struct feat_pair_cell *pair_cell(const struct feat_hosts *h, int row, uint8_t family, uint8_t proto,
+					const uint8_t *src, const uint8_t *dst, uint16_t port)
+{
+	uint64_t k = mix(addr_hash(family, src) ^ mix(addr_hash(family, dst) + ((uint64_t)proto << 16 | port)));
+
+	/* the rows must disagree on collisions: a second, independent hash */
+	if (row)
+		k = mix(k ^ 0x9e3779b97f4a7c15ull);
+	return &h->pairs[(size_t)row * h->npairs + (k & (h->npairs - 1))];
+}
+
+void feat_hosts_flow_start(struct feat_hosts *h, uint8_t family, uint8_t proto, const uint8_t *src,
+			   const uint8_t *dst, uint16_t dport, uint64_t ts_us)
+{
+	struct feat_host *f = get(h, family, src, ts_us), *r;
 	uint32_t now = stamp(h, ts_us);
+	uint16_t port = has_ports(proto) ? dport : 0;
 
 	for (int w = 0; w < 2; w++)
 		decay_add(&f->flows[w], 1, ts_us, tau_s[w]);
 	sketch_add(f->addr_seen, addr_hash(family, dst), now);
-	sketch_add(f->port_seen, dport, now);
+	if (has_ports(proto))
+		sketch_add(f->port_seen, dport, now);
+	for (int row = 0; row < FEAT_PAIR_ROWS; row++) {
+		struct feat_pair_cell *c = pair_cell(h, row, family, proto, src, dst, port);
+
+		for (int w = 0; w < 2; w++)
+			decay_add(&c->flows[w], 1, ts_us, tau_s[w]);
+	}
+	/* after the initiator: taking the responder's way must not evict it */
+	r = get(h, family, dst, ts_us);
+	decay_add(&r->in_flows, 1, ts_us, tau_s[0]);
+	sketch_add(r->src_seen, addr_hash(family, src), now);
 }
 
 void feat_hosts_flow_end(struct feat_hosts *h, uint8_t family, const uint8_t *src, uint64_t bytes_sent,
@@ -154,10 +192,39 @@ void feat_hosts_flow_end(struct feat_hosts *h, uint8_t family, const uint8_t *sr
 	decay_add(&f->failed, failed, ts_us, tau_s[1]);
 }
 
-void feat_hosts_context(const struct feat_hosts *h, uint8_t family, const uint8_t *src, uint64_t ts_us,
+/* Count-min: each row over-counts by its collisions, the smallest least. */
+static double pair_flows(const struct feat_hosts *h, const struct feat_flow_id *id, uint64_t ts_us, int w)
+{
+	uint16_t port = has_ports(id->proto) ? id->dport : 0;
+	double best = 0;
+
+	for (int row = 0; row < FEAT_PAIR_ROWS; row++) {
+		double v = decay_at(&pair_cell(h, row, id->family, id->proto, id->src, id->dst, port)->flows[w], ts_us,
+				    tau_s[w]);
+
+		if (!row || v < best)
+			best = v;
+	}
+	return best;
+}
+
+static void responder_context(const struct feat_hosts *h, const struct feat_flow_id *id, uint64_t ts_us,
+			      double out[FEAT_COUNT])
+{
+	const struct feat_host *r = lookup(h, id->family, id->dst);
+	uint32_t now = stamp(h, ts_us);
+
+	out[FEAT_DST_FLOW_RATE_10S] = r ? decay_at(&r->in_flows, ts_us, tau_s[0]) / tau_s[0] : 0;
+	out[FEAT_DST_SRC_ADDRS_10S] = r ? sketch_count(r->src_seen, now, 100) : 0;
+	out[FEAT_DST_SRC_ADDRS_300S] = r ? sketch_count(r->src_seen, now, 3000) : 0;
+	out[FEAT_PAIR_FLOWS_10S] = pair_flows(h, id, ts_us, 0);
+	out[FEAT_PAIR_FLOWS_300S] = pair_flows(h, id, ts_us, 1);
+}
+
+void feat_hosts_context(const struct feat_hosts *h, const struct feat_flow_id *id, uint64_t ts_us,
 			double out[FEAT_COUNT])
 {
-	const struct feat_host *f = lookup(h, family, src);
+	const struct feat_host *f = lookup(h, id->family, id->src);
 	uint32_t now;
 	double ended;
 
@@ -166,6 +233,7 @@ void feat_hosts_context(const struct feat_hosts *h, uint8_t family, const uint8_
 	out[FEAT_HOST_DST_PORTS_10S] = out[FEAT_HOST_DST_PORTS_300S] = 0;
 	out[FEAT_HOST_FAILED_RATIO_300S] = 0;
 	out[FEAT_HOST_BYTES_RATE_10S] = out[FEAT_HOST_BYTES_RATE_300S] = 0;
+	responder_context(h, id, ts_us, out);
 	if (!f)
 		return;
 	now = stamp(h, ts_us);

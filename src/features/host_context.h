@@ -1,13 +1,21 @@
-/* host_context.h - what the initiator of a flow has been doing lately.
+/* host_context.h - what the initiator of a flow has been doing lately,
+ * who has been contacting its responder, and how often this initiator
+ * used this responder's service.
  *
  * In the spirit of Kitsune's damped windows: for each recently active host
  * the table keeps exponentially decayed counters (new flows, ended flows,
- * failed flows, bytes sent) and two small timestamped bitmaps that estimate
- * how many distinct peer addresses and peer ports it contacted in the last
- * 10 s and 300 s (linear counting). Memory is bounded: a fixed number of
- * hosts in a 4-way set-associative table, the least recently touched way
- * of a set replaced when a new host needs room. Nothing allocates after
- * feat_hosts_init(). Time comes from packet timestamps only.
+ * failed flows, bytes sent; flows received) and small timestamped bitmaps
+ * that estimate how many distinct peer addresses and peer ports it
+ * contacted, and how many distinct initiators contacted it, in the last
+ * 10 s and 300 s (linear counting). The initiator's view finds scans and
+ * sweeps; the responder's view finds floods from many (spoofed) sources,
+ * whose every source sends one flow. A separate count-min sketch of decayed
+ * counters keyed by (initiator, responder, protocol, port) counts repeated
+ * use of one service: password guessing, beacons. Memory is bounded: a
+ * fixed number of hosts in a 4-way set-associative table, the least
+ * recently touched way of a set replaced when a new host needs room, and a
+ * fixed-size pair sketch. Nothing allocates after feat_hosts_init(). Time
+ * comes from packet timestamps only.
  */
 #pragma once
 #include <stdbool.h>
@@ -30,9 +38,18 @@ struct feat_host {
 	struct feat_decay flows[2];   /* new flows, time constants 10 s and 300 s */
 	struct feat_decay bytes[2];   /* bytes sent in ended flows */
 	struct feat_decay ended, failed; /* 300 s */
+	struct feat_decay in_flows;   /* flows received as responder, 10 s */
 	uint32_t addr_seen[FEAT_HOST_SLOTS]; /* deciseconds since the table's base + 1; 0 = never */
 	uint32_t port_seen[FEAT_HOST_SLOTS];
+	uint32_t src_seen[FEAT_HOST_SLOTS];  /* initiators that contacted it */
 };
+
+/* One cell of the pair sketch: decayed flow counts, 10 s and 300 s. */
+struct feat_pair_cell {
+	struct feat_decay flows[2];
+};
+
+#define FEAT_PAIR_ROWS 2
 
 struct feat_hosts {
 	struct feat_host *hosts;      /* nsets * FEAT_HOST_WAYS */
@@ -40,20 +57,26 @@ struct feat_hosts {
 	uint64_t base_us;             /* time origin of the *_seen stamps */
 	bool have_base;
 	uint64_t replaced;            /* hosts pushed out to make room */
+	struct feat_pair_cell *pairs; /* FEAT_PAIR_ROWS rows of npairs cells */
+	uint32_t npairs;              /* power of two */
 };
 
 /* Room for at least max_hosts hosts (rounded up to a power of two). 0 or -ENOMEM/-EINVAL. */
 int feat_hosts_init(struct feat_hosts *h, uint32_t max_hosts);
 void feat_hosts_release(struct feat_hosts *h);
 
-/* A flow from src to (dst, dport) started at ts_us. */
-void feat_hosts_flow_start(struct feat_hosts *h, uint8_t family, const uint8_t *src, const uint8_t *dst,
-			   uint16_t dport, uint64_t ts_us);
+/* A flow of IP protocol proto from src to (dst, dport) started at ts_us.
+ * Ports count only for TCP and UDP (an ICMP flow's key holds an echo
+ * identifier or a type, not a service). */
+void feat_hosts_flow_start(struct feat_hosts *h, uint8_t family, uint8_t proto, const uint8_t *src,
+			   const uint8_t *dst, uint16_t dport, uint64_t ts_us);
 
 /* A flow started by src ended at ts_us having sent bytes_sent; failed as feat_flow_failed(). */
 void feat_hosts_flow_end(struct feat_hosts *h, uint8_t family, const uint8_t *src, uint64_t bytes_sent,
 			 bool failed, uint64_t ts_us);
 
-/* Write the FEAT_HOST_* entries of out[] for src as of ts_us (zeros for an unknown host). */
-void feat_hosts_context(const struct feat_hosts *h, uint8_t family, const uint8_t *src, uint64_t ts_us,
+/* Write the context entries of out[] (FEAT_HOST_*, FEAT_DST_*, FEAT_PAIR_*)
+ * for the flow id as of ts_us (zeros for unknown hosts). */
+struct feat_flow_id;
+void feat_hosts_context(const struct feat_hosts *h, const struct feat_flow_id *id, uint64_t ts_us,
 			double out[FEAT_COUNT]);

@@ -66,13 +66,23 @@ const struct feat_def feat_registry[FEAT_COUNT] = {
 	[FEAT_DNS_QTYPE] = { "dns_qtype", "code", "DNS question type of the first question (1 A, 28 AAAA, 16 TXT, ...; 0 without DNS).", LIN, false },
 	[FEAT_DNS_RCODE] = { "dns_rcode", "code", "Response code of the first DNS response (3 is NXDOMAIN; 0 without one).", LIN, true },
 	[FEAT_DNS_ANSWERS] = { "dns_answers", "records", "Answer count of the first DNS response.", LOG, true },
+	[FEAT_DNS_QUERIES] = { "dns_queries", "queries", "DNS queries (messages with the QR bit clear) in the flow; a DNS tunnel sends many on one port.", LOG, true },
+	[FEAT_DNS_QUERY_LEN_MAX] = { "dns_query_len_max", "chars", "Length of the longest DNS question name in the flow, dotted (0 without DNS).", LOG, true },
+	[FEAT_DNS_QTYPE_ADDR] = { "dns_qtype_addr", "ratio", "Share of the flow's DNS questions asking for addresses or service bindings (A, AAAA, SVCB, HTTPS).", LIN, true },
+	[FEAT_DNS_QTYPE_PTR] = { "dns_qtype_ptr", "ratio", "Share of the flow's DNS questions asking for PTR records (reverse lookups, service discovery).", LIN, true },
+	[FEAT_DNS_QTYPE_OTHER] = { "dns_qtype_other", "ratio", "Share of the flow's DNS questions of any other type (TXT, NULL, CNAME, MX, SRV, ANY, ...), the types that can carry data.", LIN, true },
 
 	[FEAT_PROTO] = { "proto", "code", "IP protocol number (6 TCP, 17 UDP, 1 ICMP, 58 ICMPv6).", LIN, false },
 	[FEAT_PROTO_TCP] = { "proto_tcp", "bool", "1 for TCP flows.", LIN, true },
 	[FEAT_PROTO_UDP] = { "proto_udp", "bool", "1 for UDP flows.", LIN, true },
 	[FEAT_PROTO_ICMP] = { "proto_icmp", "bool", "1 for ICMP and ICMPv6 flows.", LIN, true },
+	[FEAT_PROTO_OTHER] = { "proto_other", "bool", "1 for any other IP protocol (GRE, ESP, SCTP, ...).", LIN, true },
 	[FEAT_IPV6] = { "ipv6", "bool", "1 for IPv6 flows.", LIN, true },
-	[FEAT_RESP_PORT_CLASS] = { "resp_port_class", "class", "Responder's port: 0 none (not TCP/UDP, or port 0), 1 well-known (1-1023), 2 registered (1024-49151), 3 dynamic (49152-65535).", LIN, true },
+	[FEAT_RESP_PORT_CLASS] = { "resp_port_class", "class", "Responder's port: 0 none (not TCP/UDP, or port 0), 1 well-known (1-1023), 2 registered (1024-49151), 3 dynamic (49152-65535).", LIN, false },
+	[FEAT_RESP_PORT_WELL_KNOWN] = { "resp_port_well_known", "bool", "1 if the responder's TCP/UDP port is well-known (1-1023).", LIN, true },
+	[FEAT_RESP_PORT_REGISTERED] = { "resp_port_registered", "bool", "1 if the responder's TCP/UDP port is registered (1024-49151).", LIN, true },
+	[FEAT_RESP_PORT_DYNAMIC] = { "resp_port_dynamic", "bool", "1 if the responder's TCP/UDP port is dynamic (49152-65535).", LIN, true },
+	[FEAT_RESP_PORT_LOGIN] = { "resp_port_login", "bool", "1 if the responder's TCP port is a service that takes passwords (FTP, SSH, telnet, SMB, RDP, VNC, mail and database logins).", LIN, true },
 	[FEAT_SRC_ADDR_CLASS] = { "src_addr_class", "class", "Initiator address: 0 public, 1 private (RFC 1918, RFC 6598 shared, IPv6 ULA), 2 link-local, 3 multicast or broadcast, 4 loopback, 5 unspecified.", LIN, false },
 	[FEAT_DST_ADDR_CLASS] = { "dst_addr_class", "class", "Responder address, classes as for src_addr_class.", LIN, false },
 	[FEAT_SRC_LOCAL] = { "src_local", "bool", "1 if the initiator's address is private, link-local or loopback.", LIN, true },
@@ -88,6 +98,12 @@ const struct feat_def feat_registry[FEAT_COUNT] = {
 	[FEAT_HOST_FAILED_RATIO_300S] = { "host_failed_ratio_300s", "ratio", "Share of the initiator's recently ended flows (300 s decay, this one included) that got no reply or were refused with a RST.", LIN, true },
 	[FEAT_HOST_BYTES_RATE_10S] = { "host_bytes_rate_10s", "bytes/s", "IP-layer bytes the initiator sent in its recently ended flows, decayed with a 10 s time constant, divided by 10 s.", LOG, true },
 	[FEAT_HOST_BYTES_RATE_300S] = { "host_bytes_rate_300s", "bytes/s", "As host_bytes_rate_10s with a 300 s time constant.", LOG, true },
+
+	[FEAT_DST_FLOW_RATE_10S] = { "dst_flow_rate_10s", "flows/s", "Flows any initiator started towards the responder recently: count decayed with a 10 s time constant, divided by 10 s.", LOG, true },
+	[FEAT_DST_SRC_ADDRS_10S] = { "dst_src_addrs_10s", "addresses", "Estimated distinct initiators of flows to the responder started in the last 10 s (many for a flood from spoofed sources).", LOG, true },
+	[FEAT_DST_SRC_ADDRS_300S] = { "dst_src_addrs_300s", "addresses", "Estimated distinct initiators of flows to the responder started in the last 300 s.", LOG, true },
+	[FEAT_PAIR_FLOWS_10S] = { "pair_flows_10s", "flows", "Flows the initiator started to the same responder, protocol and port, this one included, decayed with a 10 s time constant.", LOG, true },
+	[FEAT_PAIR_FLOWS_300S] = { "pair_flows_300s", "flows", "As pair_flows_10s with a 300 s time constant (many for password guessing and beacons).", LOG, true },
 };
 
 const size_t feat_count = FEAT_COUNT;

@@ -67,7 +67,7 @@ static void on_end(struct flow *f, enum flow_end why, void *user)
 	if (why != FLOW_END_ACTIVE)
 		feat_hosts_flow_end(&m->hosts, id.family, id.src, f->bytes[0], feat_flow_failed(acc, &id),
 				    f->last_us);
-	feat_hosts_context(&m->hosts, id.family, id.src, f->last_us, r->feat);
+	feat_hosts_context(&m->hosts, &id, f->last_us, r->feat);
 	if (m->on_record)
 		m->on_record(r, m->user);
 	if (why == FLOW_END_ACTIVE)
@@ -164,7 +164,7 @@ void flow_meter_feed_decoded(struct flow_meter *m, const struct dec_packet *p)
 	m->stats.ip_packets++;
 	f = flow_table_packet(&m->table, &k, p->ts_us, p->ip_len, p->tcp_flags, &dir, &is_new);
 	if (is_new)
-		feat_hosts_flow_start(&m->hosts, k.family, k.addr[0], k.addr[1], k.port[1], p->ts_us);
+		feat_hosts_flow_start(&m->hosts, k.family, k.proto, k.addr[0], k.addr[1], k.port[1], p->ts_us);
 	feat_flow_add(flow_user(f), p, dir);
 }
 

@@ -26,11 +26,20 @@
 /* Name of the Model.metadata entry that holds the JSON document. */
 #define NAD_META_NAME "nad"
 #define NAD_META_FORMAT "nad-model"
-#define NAD_META_FORMAT_VERSION 1
+/* Version 2 changed how the reconstruction error is aggregated (see
+ * enum nad_error); version 1 models still load and keep their mean. */
+#define NAD_META_FORMAT_VERSION 2
+#define NAD_META_FORMAT_VERSION_MIN 1
 
 enum nad_transform {
 	NAD_TRANSFORM_LINEAR = 0,
 	NAD_TRANSFORM_LOG1P = 1,   /* sign(x) * log(1 + |x|) */
+};
+
+/* How per-input relative squared errors r_i become one error. */
+enum nad_error {
+	NAD_ERROR_MEAN = 0,        /* mean r_i (format_version 1) */
+	NAD_ERROR_CUBIC_MEAN = 1,  /* (mean r_i^3)^(1/3) (format_version 2) */
 };
 
 struct nad_meta_feature {
@@ -67,6 +76,7 @@ struct nad_meta {
 	double clip;
 
 	/* score calibration */
+	enum nad_error error_kind;
 	size_t n_quantiles;        /* sorted by p, first p = 0, last p = 1 */
 	struct nad_meta_quantile *quantiles;
 	double tail_threshold;     /* u: the tail model applies at and above it */
@@ -111,9 +121,11 @@ void nad_meta_normalise(const struct nad_meta *m, const double *values, float *r
 /* Smallest per-input baseline error nad_meta_error divides by. */
 #define NAD_META_ERR_FLOOR 0.05
 
-/* Reconstruction error as calibrated: mean over inputs of
- * (in - out)^2 / max(err_mean, NAD_META_ERR_FLOOR), i.e. each input's squared
- * error relative to its typical error on held-out baseline flows. */
+/* Reconstruction error as calibrated. With r_i = (in_i - out_i)^2 /
+ * max(err_mean_i, NAD_META_ERR_FLOOR), each input's squared error relative
+ * to its typical error on held-out baseline flows: the cubic mean
+ * (mean r_i^3)^(1/3) (error_kind NAD_ERROR_CUBIC_MEAN, what nad train
+ * writes) or the plain mean of r_i (older models). */
 double nad_meta_error(const struct nad_meta *m, const float *in, const float *out);
 
 /* P(error >= e) under the held-out error distribution: interpolated

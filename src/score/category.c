@@ -10,33 +10,35 @@ static int tunnel_qtype(double qtype)
 	return qtype == 10 || qtype == 16 || qtype == 255;
 }
 
-/* Ports whose services take passwords and get guessed at: FTP, SSH,
- * telnet, SMTP, POP3, IMAP, SMB, MSSQL, MySQL, RDP, PostgreSQL, VNC,
- * HTTP(S) logins. */
-static int login_port(unsigned port)
+/* The responder-side context: a flow that stands out mainly through these
+ * is one of many reaching a busy responder. */
+static int responder_feature(int f)
 {
-	static const unsigned ports[] = { 21, 22, 23, 25, 110, 143, 445, 1433, 3306, 3389, 5432, 5900, 80, 443, 8080 };
-
-	for (unsigned i = 0; i < sizeof ports / sizeof ports[0]; i++)
-		if (port == ports[i])
-			return 1;
-	return 0;
+	return f == FEAT_DST_FLOW_RATE_10S || f == FEAT_DST_SRC_ADDRS_10S || f == FEAT_DST_SRC_ADDRS_300S;
 }
 
-const char *score_category(const double *f, unsigned resp_port, unsigned fan_in)
+const char *score_category(const double *f, unsigned fan_in, int top_feature)
 {
-	int has_dns = f[FEAT_DNS_QUERY_LEN] > 0;
+	int has_dns = f[FEAT_DNS_QUERY_LEN_MAX] > 0;
 	int no_reply = f[FEAT_PACKETS_BWD] == 0;
 	int tiny = f[FEAT_PACKETS_FWD] <= 3;
+	int answered = f[FEAT_PACKETS_BWD] > 0;
 
-	/* 1. DNS tunnelling: long, high-entropy names or data-carrying types. */
-	if (has_dns && (f[FEAT_DNS_QUERY_LEN] >= 52 || f[FEAT_DNS_LONGEST_LABEL] >= 30 ||
-			f[FEAT_DNS_LABEL_ENTROPY] >= 4.0 || tunnel_qtype(f[FEAT_DNS_QTYPE])))
+	/* 1. DNS tunnelling: long, high-entropy names, data-carrying types,
+	 *    or a conversation of many queries on one port. */
+	if (has_dns && (f[FEAT_DNS_QUERY_LEN_MAX] >= 52 || f[FEAT_DNS_LONGEST_LABEL] >= 30 ||
+			f[FEAT_DNS_LABEL_ENTROPY] >= 4.0 || tunnel_qtype(f[FEAT_DNS_QTYPE]) ||
+			f[FEAT_DNS_QUERIES] >= 20))
 		return "dns_tunnel";
 	/* 2. Flood: many sources hit one responder with small or unanswered
-	 *    flows (spoofed SYN floods, reflection, amplification), or one flow
-	 *    pushes packets fast with no answer. */
+	 *    flows (spoofed SYN floods, reflection, amplification); the flow is
+	 *    unusual mainly for what its responder receives, most of it from
+	 *    others (a bystander's flow to a flooded server); one source opens
+	 *    tiny flows to one service very fast (random source ports); or one
+	 *    flow pushes packets fast with no answer. */
 	if ((fan_in >= 20 && (no_reply || tiny)) ||
+	    (responder_feature(top_feature) && f[FEAT_HOST_FLOW_RATE_10S] < 0.5 * f[FEAT_DST_FLOW_RATE_10S]) ||
+	    (tiny && f[FEAT_PAIR_FLOWS_10S] >= 50) ||
 	    (no_reply && f[FEAT_PACKETS_FWD] >= 100 && f[FEAT_PACKETS_PER_S] >= 100))
 		return "flood";
 	/* 3. Scan: the initiator touched many ports lately, with small flows. */
@@ -45,17 +47,18 @@ const char *score_category(const double *f, unsigned resp_port, unsigned fan_in)
 	/* 4. Sweep: many hosts, few ports. */
 	if (tiny && (f[FEAT_HOST_DST_ADDRS_10S] >= 15 || f[FEAT_HOST_DST_ADDRS_300S] >= 40))
 		return "sweep";
-	/* 5. Brute force: many short answered conversations with one login
-	 *    service (15+ new flows in 5 minutes, few distinct ports). */
-	if (login_port(resp_port) && f[FEAT_HOST_DST_PORTS_300S] <= 4 && f[FEAT_HOST_FLOW_RATE_300S] >= 0.05 &&
-	    f[FEAT_DURATION] < 60 && f[FEAT_PACKETS_BWD] > 0)
+	/* 5. Brute force: repeated short, answered conversations with one
+	 *    login service (5+ in the last 5 minutes). */
+	if (f[FEAT_RESP_PORT_LOGIN] > 0 && f[FEAT_PAIR_FLOWS_300S] >= 5 && f[FEAT_DURATION] < 60 && answered)
 		return "brute_force";
 	/* 6. Exfiltration: much more data out than in. */
 	if (f[FEAT_BYTES_FWD] >= 5e6 && f[FEAT_BYTES_FWD] > 10 * f[FEAT_BYTES_BWD])
 		return "exfiltration";
-	/* 7. Beaconing: a long flow of small packets at a steady rhythm. */
-	if (f[FEAT_PACKETS_FWD] >= 8 && f[FEAT_IAT_MEAN_FWD] >= 1.0 &&
-	    f[FEAT_IAT_STD_FWD] < 0.2 * f[FEAT_IAT_MEAN_FWD] && f[FEAT_PKT_LEN_MEAN_FWD] < 400)
+	/* 7. Beaconing: a long flow of small packets at a steady rhythm, or
+	 *    the same small conversation with one service again and again. */
+	if ((f[FEAT_PACKETS_FWD] >= 8 && f[FEAT_IAT_MEAN_FWD] >= 1.0 &&
+	     f[FEAT_IAT_STD_FWD] < 0.2 * f[FEAT_IAT_MEAN_FWD] && f[FEAT_PKT_LEN_MEAN_FWD] < 400) ||
+	    (f[FEAT_PAIR_FLOWS_300S] >= 5 && f[FEAT_DURATION] < 60 && answered && f[FEAT_BYTES_FWD] < 20000))
 		return "beaconing";
 	return "unknown";
 }

@@ -110,6 +110,10 @@ static void build_summary(struct incident *inc)
 	else if (!strcmp(r->category, "sweep"))
 		snprintf(r->summary, sizeof r->summary, "%s swept %s (e.g. %s) on %s — %s",
 			 r->host, peers, inc->peer, ports, flows);
+	else if (!strcmp(r->category, "flood") && r->distinct_peers == 1)
+		/* one source: name it, it is the one to block */
+		snprintf(r->summary, sizeof r->summary, "%s was flooded by %s on %s — %s",
+			 r->host, inc->peer, ports, flows);
 	else if (!strcmp(r->category, "flood"))
 		snprintf(r->summary, sizeof r->summary, "%s was flooded from %s on %s — %s",
 			 r->host, peers, ports, flows);

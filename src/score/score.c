@@ -272,15 +272,30 @@ static void explain(const struct scorer *s, const struct flow_record *rec, const
 		c->value = rec->feat[reg];
 		c->typical_lo = inverse_transform(mf->transform, mf->center - mf->scale);
 		c->typical_hi = inverse_transform(mf->transform, mf->center + mf->scale);
-		if (c->typical_lo < 0 && c->value >= 0 && mf->transform == NAD_TRANSFORM_LOG1P)
+		/* center +- scale can stray outside what the feature can be (a
+		 * rare flag's scale is floored at 1: "typical -1 to 1"): no
+		 * negative typical values for a flow whose value and baseline
+		 * center are not negative, no share or flag above 1 */
+		if (c->typical_lo < 0 && c->value >= 0 && (mf->transform == NAD_TRANSFORM_LOG1P || mf->center >= 0))
 			c->typical_lo = 0;
+		if (c->typical_hi > 1 && (!strcmp(feat_registry[reg].unit, "bool") ||
+					  !strcmp(feat_registry[reg].unit, "ratio")))
+			c->typical_hi = 1;
+		/* a flag is typically what most baseline flows have: its median */
+		if (!strcmp(feat_registry[reg].unit, "bool") && (mf->center == 0 || mf->center == 1))
+			c->typical_lo = c->typical_hi = mf->center;
 		c->share = total > 0 ? e / total : 0;
 		format_value(v, sizeof v, c->value);
 		format_value(lo, sizeof lo, c->typical_lo);
 		format_value(hi, sizeof hi, c->typical_hi);
 		size_t used_now = strlen(out->explanation);
-		snprintf(out->explanation + used_now, sizeof out->explanation - used_now, "%s%s is %s %s (typical %s to %s)",
-			 k ? "; " : "", mf->name, v, feat_registry[reg].unit, lo, hi);
+		if (c->typical_lo == c->typical_hi)
+			snprintf(out->explanation + used_now, sizeof out->explanation - used_now, "%s%s is %s %s (typical %s)",
+				 k ? "; " : "", mf->name, v, feat_registry[reg].unit, lo);
+		else
+			snprintf(out->explanation + used_now, sizeof out->explanation - used_now,
+				 "%s%s is %s %s (typical %s to %s)", k ? "; " : "", mf->name, v, feat_registry[reg].unit,
+				 lo, hi);
 		used = strlen(out->explanation);
 	}
 	if (out->ntop) {
@@ -288,6 +303,14 @@ static void explain(const struct scorer *s, const struct flow_record *rec, const
 		snprintf(out->explanation + used, sizeof out->explanation - used, ". %s: %s", feat_registry[reg].name,
 			 feat_registry[reg].description);
 	}
+}
+
+/* Registry index of the flow's strongest contributor (explain() ran), or -1. */
+static int top_feature(const struct scorer *s, const struct scored_flow *r)
+{
+	if (!r->ntop)
+		return -1;
+	return feat_index(r->top[0].feature);
 }
 
 static double score_of(double p)
@@ -341,8 +364,8 @@ void scorer_flush(struct scorer *s)
 		if (notable(s, r)) {
 			unsigned fan = fanin_add(s, rec); /* re-adding is idempotent; reads the batch's total */
 			r->fan_in = fan;
-			r->category = score_category(rec->feat, rec->dport, fan);
 			explain(s, rec, s->x + (size_t)i * s->n, s->y + (size_t)i * s->n, r);
+			r->category = score_category(rec->feat, fan, top_feature(s, r));
 		}
 		s->cb(rec, r, s->user);
 	}

@@ -443,7 +443,7 @@ static void test_rate_limit(void)
 	for (int i = 0; i + 2 < 5; i++)
 		CHECK(at[i + 2] - at[i] >= 900000);
 	/* and the limit delays, it does not stall: about two seconds */
-	CHECK(at[4] - at[0] < 3 * S);
+	CHECK(at[4] - at[0] < 4 * S);
 }
 
 /* A body the receiver refuses for good is set aside; the next goes on. */
@@ -488,7 +488,7 @@ static void test_bounded_stop(void)
 	uint64_t t0;
 
 	receiver_reset(200);
-	atomic_store(&rx.hang_ms, 4000);
+	atomic_store(&rx.hang_ms, 5000);
 	options(&o, true, false, REC_LEVEL_HIGH);
 	CHECK_EQ_INT(alerter_start(&o, &a, err, sizeof err), 0);
 	if (!a)
@@ -498,9 +498,10 @@ static void test_bounded_stop(void)
 	usleep(300000);                          /* the post is in flight */
 	t0 = alert_mono_us();
 	alerter_stop(a, S);
-	CHECK(alert_mono_us() - t0 < 2500000);
+	/* 1 s of grace, then curl's progress callback (about once a second) cuts it */
+	CHECK(alert_mono_us() - t0 < 3500000);
 	CHECK_EQ_INT(spool_files(), 1);          /* not accepted: still spooled */
-	usleep(4000000);                          /* let the receiver's thread finish */
+	usleep(5000000);                          /* let the receiver's thread finish */
 	receiver_reset(200);
 	a = NULL;
 	CHECK_EQ_INT(alerter_start(&o, &a, err, sizeof err), 0);
@@ -509,6 +510,120 @@ static void test_bounded_stop(void)
 		alerter_stop(a, S);
 	}
 	CHECK_EQ_INT(spool_files(), 0);
+}
+
+/* The ring between capture and the thread: while the thread is stuck in a
+ * post, a full ring drops (and counts) instead of making capture wait. */
+static void test_queue_overflow(void)
+{
+	struct alerter_options o;
+	struct alerter *a = NULL;
+	struct alerter_stats st;
+	struct rec_incident inc;
+	char err[512], uid[32];
+	uint64_t t0;
+
+	receiver_reset(200);
+	atomic_store(&rx.hang_ms, 1500);
+	options(&o, true, false, REC_LEVEL_HIGH);
+	o.queue_size = 4;
+	CHECK_EQ_INT(alerter_start(&o, &a, err, sizeof err), 0);
+	if (!a)
+		return;
+	incident(&inc, "inc-q", REC_INCIDENT_OPENED, REC_LEVEL_HIGH, 1);
+	alerter_submit(a, &inc);
+	usleep(300000);                          /* the thread now waits on the receiver */
+	t0 = alert_mono_us();
+	for (int i = 0; i < 10; i++) {
+		snprintf(uid, sizeof uid, "inc-q%d", i);
+		incident(&inc, uid, REC_INCIDENT_OPENED, REC_LEVEL_HIGH, 1);
+		alerter_submit(a, &inc);
+	}
+	CHECK(alert_mono_us() - t0 < 100000);    /* no waiting */
+	alerter_get_stats(a, &st);
+	CHECK_EQ_INT(st.dropped_queue, 6);       /* 4 fit */
+	CHECK(wait_posts("/hook", 5, 10000));
+	alerter_stop(a, S);
+	CHECK_EQ_INT(posts_to("/hook"), 5);
+	CHECK_EQ_INT(count_key("inc-q3-high"), 1);
+	CHECK_EQ_INT(count_key("inc-q4-high"), 0);
+}
+
+/* An open incident's Alertmanager alert is re-posted so it does not expire. */
+static void test_refresh(void)
+{
+	struct alerter_options o;
+	struct alerter *a = NULL;
+	struct alerter_stats st;
+	struct rec_incident inc;
+	char err[512];
+	json_t *j;
+
+	receiver_reset(200);
+	options(&o, false, true, REC_LEVEL_HIGH);
+	o.refresh_us = 300000;
+	CHECK_EQ_INT(alerter_start(&o, &a, err, sizeof err), 0);
+	if (!a)
+		return;
+	incident(&inc, "inc-open", REC_INCIDENT_OPENED, REC_LEVEL_HIGH, 1);
+	alerter_submit(a, &inc);
+	incident(&inc, "inc-open", REC_INCIDENT_UPDATED, REC_LEVEL_HIGH, 64);
+	alerter_submit(a, &inc);
+	CHECK(wait_posts("/api/v2/alerts", 3, 5000));   /* the alert, then two refreshes */
+	alerter_get_stats(a, &st);
+	CHECK(st.sink[ALERT_SINK_ALERTMANAGER].refreshes >= 2);
+	CHECK_EQ_INT(st.sink[ALERT_SINK_ALERTMANAGER].sent, 1);
+	/* a refresh carries what the incident became since */
+	j = post_json("/api/v2/alerts", 2);
+	CHECK(json_array_size(j) == 1 && !strcmp(am_label(j, 0, "severity"), "high"));
+	{
+		json_t *d = json_object_get(json_object_get(json_array_get(j, 0), "annotations"), "description");
+		CHECK(json_is_string(d) && strstr(json_string_value(d), "64 anomalous flows") != NULL);
+	}
+	json_decref(j);
+	alerter_stop(a, S);
+}
+
+/* SIGHUP: a new URL and level apply to what is spooled and what comes. */
+static void test_reload(void)
+{
+	struct alerter_options o;
+	struct alerter *a = NULL;
+	struct rec_incident inc;
+	struct cfg_alerts c;
+	char err[512];
+
+	receiver_reset(200);
+	options(&o, true, false, REC_LEVEL_HIGH);
+	snprintf(o.cfg.webhook_url, sizeof o.cfg.webhook_url, "http://127.0.0.1:1/nowhere");
+	CHECK_EQ_INT(alerter_start(&o, &a, err, sizeof err), 0);
+	if (!a)
+		return;
+	incident(&inc, "inc-r1", REC_INCIDENT_OPENED, REC_LEVEL_HIGH, 1);
+	alerter_submit(a, &inc);
+	usleep(300000);
+	c = o.cfg;
+	snprintf(c.webhook_url, sizeof c.webhook_url, "http://127.0.0.1:%u/hook2", port);
+	c.min_level = REC_LEVEL_CRITICAL;
+	CHECK_EQ_INT(alerter_reload(a, &c, err, sizeof err), 0);
+	CHECK(wait_posts("/hook2", 1, 5000));
+	incident(&inc, "inc-r2", REC_INCIDENT_OPENED, REC_LEVEL_HIGH, 1);
+	alerter_submit(a, &inc);                 /* below the new min_level */
+	incident(&inc, "inc-r3", REC_INCIDENT_OPENED, REC_LEVEL_CRITICAL, 1);
+	alerter_submit(a, &inc);
+	CHECK(wait_posts("/hook2", 2, 5000));
+	/* a bad URL or another spool is refused; the running one stays */
+	snprintf(c.webhook_url, sizeof c.webhook_url, "http://exa mple/");
+	CHECK_EQ_INT(alerter_reload(a, &c, err, sizeof err), -EINVAL);
+	CHECK(strstr(err, "webhook_url") != NULL);
+	c = o.cfg;
+	snprintf(c.spool_path, sizeof c.spool_path, "%s/other", dir);
+	CHECK_EQ_INT(alerter_reload(a, &c, err, sizeof err), -EBUSY);
+	alerter_stop(a, S);
+	CHECK_EQ_INT(count_key("inc-r1-high"), 1);
+	CHECK_EQ_INT(count_key("inc-r2-high"), 0);
+	CHECK_EQ_INT(count_key("inc-r3-critical"), 1);
+	CHECK_EQ_INT(posts_to("/hook2"), 2);
 }
 
 static void test_bad_config(void)
@@ -547,6 +662,9 @@ int main(void)
 		test_rate_limit();
 		test_rejected();
 		test_bounded_stop();
+		test_queue_overflow();
+		test_refresh();
+		test_reload();
 		test_bad_config();
 		MHD_stop_daemon(d);
 	}

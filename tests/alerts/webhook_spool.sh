@@ -7,6 +7,9 @@
 #    little later: the spooled alerts are delivered, and the same incidents
 #    seen again are not raised twice.
 # 3. A third run with the receiver up delivers nothing new.
+# 4. SIGHUP moves a lingering nad with spooled alerts to another URL.
+# Before that: a URL libcurl refuses, or a spool that cannot be created,
+# stop nad at start with exit 2, and a corrupt spool file is moved aside.
 # The receiver must then hold exactly one alert per (incident, level) at or
 # above min_level found in nad's JSON lines log, each once (counted by
 # idempotency key), with the configured custom headers; /metrics counts them.
@@ -30,9 +33,21 @@ webhook_url = http://127.0.0.1:$PORT/hook?topic=nad
 webhook_headers = X-Token: s3cret | Authorization: Bearer tk_test
  X-Priority: 4
 min_level = low
-rate_limit = 20/m
+rate_limit = 100/m
 spool_path = $SPOOL
 CONF
+
+# refused at start, before anything is written
+sed "s|^webhook_url = .*|webhook_url = http://exa mple/hook|" "$WORK/nad.conf" > "$WORK/bad-url.conf"
+"$NAD" run -c "$WORK/bad-url.conf" -r "$DEMO" -m "$MODEL" 2> "$WORK/log0"
+rc=$?
+[ $rc -eq 2 ] && grep -q "webhook_url" "$WORK/log0" || { cat "$WORK/log0"; fail "a bad URL gave exit $rc"; }
+sed "s|^spool_path = .*|spool_path = $WORK/missing/spool|" "$WORK/nad.conf" > "$WORK/bad-spool.conf"
+"$NAD" run -c "$WORK/bad-spool.conf" -r "$DEMO" -m "$MODEL" 2> "$WORK/log0"
+rc=$?
+[ $rc -eq 2 ] && grep -q "$WORK/missing/spool" "$WORK/log0" || { cat "$WORK/log0"; fail "a bad spool gave exit $rc"; }
+[ ! -e "$WORK/anomalies.jsonl" ] || fail "a refused start wrote the log"
+echo "refused at start: a bad URL and an unusable spool (exit 2)"
 
 # 1. receiver down
 "$NAD" run -c "$WORK/nad.conf" -r "$DEMO" -m "$MODEL" 2> "$WORK/log1" || { cat "$WORK/log1"; fail "run 1 exited $?"; }
@@ -55,6 +70,9 @@ nexp=$(lines "$WORK/expected")
 [ "$n1" -eq "$nexp" ] || fail "spool holds $n1 alert(s), the log has $nexp (incident, level) pairs"
 [ "$(lines "$REC")" -eq 0 ] || fail "something was delivered while the receiver was down"
 
+# a damaged file among them: moved aside, the rest still goes out
+printf '{"nad_alert":1,"sink":"webhook","key":' > "$SPOOL/00000000000000ff-webhook.alert"
+
 # 2. restart; receiver up two seconds later (nad retries with backoff)
 bg "$NAD" run -c "$WORK/nad.conf" -r "$DEMO" -m "$MODEL" --linger --listen "127.0.0.1:$MPORT"
 NAD_PID=$LAST_PID
@@ -62,6 +80,7 @@ sleep 2
 start_receiver "$PORT" "$REC"
 wait_for 30 sh -c "[ \$(wc -l < '$REC') -ge $nexp ]" || fail "only $(lines "$REC") of $nexp alerts arrived in 30 s"
 wait_for 10 sh -c "[ \$(ls '$SPOOL' | grep -c '\\.alert\$') -eq 0 ]" || fail "the spool did not empty"
+[ -f "$SPOOL/corrupt/00000000000000ff-webhook.alert" ] || fail "the corrupt spool file was not moved aside"
 sleep 2   # room for a duplicate to show up, if nad were to send one
 curl -sf "http://127.0.0.1:$MPORT/metrics" > "$WORK/metrics" || fail "no /metrics from the lingering run"
 stop_pid "$NAD_PID"
@@ -96,5 +115,27 @@ for g in got:
     assert b["idempotency_key"] == "%s-%s" % (b["incident"]["uid"], b["level"]), b
     assert b["event"] in ("firing", "escalated") and b["title"].startswith("nad: "), b
 print("%d alerts, each delivered once: %s" % (len(got), ", ".join(sorted(keys))))
+PY
+
+# 4. SIGHUP: alerts spooled for a dead URL go to the new one
+SPOOL2="$WORK/spool2"
+DEAD=$(free_port)
+sed -e "s|^webhook_url = .*|webhook_url = http://127.0.0.1:$DEAD/hook|" -e "s|^spool_path = .*|spool_path = $SPOOL2|" \
+	"$WORK/nad.conf" > "$WORK/reload.conf"
+bg "$NAD" run -c "$WORK/reload.conf" -r "$DEMO" -m "$MODEL" --linger
+NAD_PID=$LAST_PID
+wait_for 20 sh -c "[ \$(ls '$SPOOL2' 2>/dev/null | grep -c '\\.alert\$') -eq $nexp ]" || fail "run 4 did not spool $nexp alerts"
+sed -i "s|^webhook_url = .*|webhook_url = http://127.0.0.1:$PORT/reloaded|" "$WORK/reload.conf"
+kill -HUP "$NAD_PID"
+wait_for 30 sh -c "[ \$(grep -c '\"path\": \"/reloaded\"' '$REC') -ge $nexp ]" || fail "alerts did not follow the reload"
+sleep 1
+stop_pid "$NAD_PID"
+[ "$STOP_RC" -eq 0 ] || fail "run 4 exited $STOP_RC after SIGTERM"
+$PY - "$REC" "$WORK/expected" <<'PY' || fail "alerts after the reload do not match"
+import collections, json, sys
+got = [json.loads(l) for l in open(sys.argv[1])]
+keys = collections.Counter(g["headers"]["Idempotency-Key"] for g in got if g["path"] == "/reloaded")
+assert set(keys) == set(open(sys.argv[2]).read().split()) and max(keys.values()) == 1, keys
+print("after SIGHUP: %d alerts at the new URL, each once" % len(keys))
 PY
 echo "ok"

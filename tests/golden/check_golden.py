@@ -50,7 +50,12 @@ def main(nad):
            iat_min_fwd=0.008, iat_max_fwd=0.040,  # fwd gaps .012 .008 .040 .020
            iat_mean_bwd=0.030,  # bwd at .010 .050 .070
            resp_port_class=1, src_addr_class=1, dst_addr_class=0, src_local=1, dst_local=0,
-           proto_tcp=1, ipv6=0, dns_qtype=0)
+           proto_tcp=1, ipv6=0, dns_qtype=0,
+           resp_port_well_known=1, resp_port_registered=0, resp_port_dynamic=0, resp_port_login=0,
+           proto_other=0, dns_queries=0, dns_query_len_max=0,
+           # one flow started at 0, context taken at its end, 0.08 s later
+           pair_flows_10s=math.exp(-0.08 / 10), pair_flows_300s=math.exp(-0.08 / 300),
+           dst_flow_rate_10s=math.exp(-0.08 / 10) / 10, dst_src_addrs_10s=1, dst_src_addrs_300s=1)
 
     rows = flows(nad, "dns.pcap")
     assert len(rows) == 2
@@ -59,16 +64,24 @@ def main(nad):
            dns_query_len=15, dns_labels=3, dns_longest_label=7, dns_qtype=1, dns_rcode=0, dns_answers=1,
            # "wwwexamplecom": w3 e2 m2 x1 a1 p1 l1 c1 o1 over 13 chars
            dns_label_entropy=round(-sum(c / 13 * math.log2(c / 13) for c in (3, 2, 2, 1, 1, 1, 1, 1, 1)), 4),
-           host_failed_ratio_300s=0.0)
+           host_failed_ratio_300s=0.0, dns_queries=1, dns_query_len_max=15,
+           dns_qtype_addr=1, dns_qtype_ptr=0, dns_qtype_other=0,
+           # both flows (sport 53000 at 0 s, 53001 at 1 s) go to the resolver's
+           # port 53: one pair; both ended at end of input, so the context
+           # already holds the later flow: 1 + e^(-1/10)
+           pair_flows_10s=1 + math.exp(-0.1), dst_src_addrs_10s=1)
     expect("dns NXDOMAIN", rows[1], src_port=53001, dns_query_len=18, dns_labels=3, dns_longest_label=7,
-           dns_qtype=16, dns_rcode=3, dns_answers=0)
+           dns_qtype=16, dns_rcode=3, dns_answers=0, dns_queries=1, dns_query_len_max=18,
+           dns_qtype_addr=0, dns_qtype_other=1)
 
     rows = flows(nad, "icmp_echo.pcap")
     assert len(rows) == 1
     # ICMP echo: both ports are the echo identifier 0x1234; 20 + 8 + 56 = 84 bytes each
     expect("icmp", rows[0], proto=1, src_port=4660, dst_port=4660, packets_fwd=3, packets_bwd=3,
            bytes_fwd=252, bytes_bwd=252, duration=2.02, iat_mean=0.404, iat_mean_fwd=1.0,
-           payload_bytes_fwd=168, proto_icmp=1, resp_port_class=0, end_reason="end_of_input")
+           payload_bytes_fwd=168, proto_icmp=1, resp_port_class=0, end_reason="end_of_input",
+           # the echo identifier is not a service port: no ports counted
+           host_dst_ports_10s=0, resp_port_well_known=0, proto_other=0)
 
     rows = flows(nad, "ipv6_tcp.pcap")
     assert len(rows) == 1
@@ -92,13 +105,16 @@ def main(nad):
 
     rows = flows(nad, "snaplen.pcap")
     # 54 bytes captured of 1514: the IP header's 1500 counts, and 1460 payload bytes
-    expect("snaplen", rows[0], packets_fwd=1, bytes_fwd=1500, payload_bytes_fwd=1460, psh_count=1)
+    expect("snaplen", rows[0], packets_fwd=1, bytes_fwd=1500, payload_bytes_fwd=1460, psh_count=1,
+           dst_port=22, resp_port_login=1)
 
     rows = flows(nad, "idle_split.pcap")
     assert len(rows) == 2
     # a 199 s gap is longer than the UDP timeout of 120 s
     expect("idle 1", rows[0], end_reason="idle", packets_fwd=2, duration=1.0, bytes_fwd=80)
-    expect("idle 2", rows[1], end_reason="end_of_input", packets_fwd=1, first_ts="1700000200.000000")
+    # the pair's earlier flow, 200 s before, still counts 1/e^(200/300) in the 300 s window
+    expect("idle 2", rows[1], end_reason="end_of_input", packets_fwd=1, first_ts="1700000200.000000",
+           pair_flows_300s=1 + math.exp(-200 / 300))
     rows = flows(nad, "idle_split.pcap", "--timeout", "udp=300")
     assert len(rows) == 1
     expect("no split", rows[0], packets_fwd=3, duration=200.0)

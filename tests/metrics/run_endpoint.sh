@@ -93,7 +93,9 @@ grep -q '^nad_learning_state{state="detecting"} 1$' "$WORK/metrics" || fail "not
 grep -q '^nad_flows_active 0$' "$WORK/metrics" || fail "flows still active after the end of the file"
 grep -q '^nad_incidents_open 0$' "$WORK/metrics" || fail "incidents still open after the end of the file"
 grep -Eq '^nad_incidents_total\{level="low"\} [1-9]' "$WORK/metrics" || fail "no incident counted"
-grep -q "^nad_model_info{path=\"$MODEL\",.*features=\"64\"" "$WORK/metrics" || fail "nad_model_info"
+# the model's input width, from the model itself (it grows with the feature registry)
+nfeat=$("$NAD" model inspect "$MODEL" | sed -n "s/^ *0 'input' \[1,\([0-9]*\)\].*/\1/p")
+grep -q "^nad_model_info{path=\"$MODEL\",.*features=\"$nfeat\"" "$WORK/metrics" || fail "nad_model_info"
 [ -s "$WORK/a/nad.db" ] || fail "no database while lingering: records were not written at the end of the file"
 
 # ---- nad status from the service
@@ -104,13 +106,13 @@ grep -q "^packets: *$packets " "$WORK/status" || { cat "$WORK/status"; fail "sta
 grep -q "^input: *file '$DEMO' (read to its end)" "$WORK/status" || fail "status: input"
 grep -q "^incidents today:" "$WORK/status" || fail "status: the database's incidents of the day are missing"
 timeout 30 "$NAD" status -c "$WORK/a/nad.conf" --json > "$WORK/status.json" || fail "nad status --json"
-/usr/bin/python3 - "$WORK/status.json" "$packets" "$PORT" <<'EOF' || fail "status --json from the service"
+/usr/bin/python3 - "$WORK/status.json" "$packets" "$PORT" "$nfeat" <<'EOF' || fail "status --json from the service"
 import json, sys
 d = json.load(open(sys.argv[1]))
 assert d["source"] == "service", d["source"]
 assert d["url"] == "http://127.0.0.1:%s/status" % sys.argv[3], d["url"]
 assert d["capture"]["packets"] == int(sys.argv[2]), d["capture"]
-assert d["state"] == "detecting" and d["model"]["features"] == 64
+assert d["state"] == "detecting" and d["model"]["features"] == int(sys.argv[4])
 assert d["flows"]["ended"] == d["flows"]["created"] == d["flows"]["scored"] > 0, d["flows"]
 EOF
 

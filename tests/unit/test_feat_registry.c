@@ -14,7 +14,7 @@ static void test_registry(void)
 	size_t models = 0;
 
 	CHECK_EQ_INT(feat_count, FEAT_COUNT);
-	CHECK(feat_count >= 50 && feat_count <= 70);
+	CHECK(feat_count >= 50 && feat_count <= 100);
 	for (size_t i = 0; i < feat_count; i++) {
 		const struct feat_def *d = &feat_registry[i];
 

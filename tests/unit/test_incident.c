@@ -137,6 +137,11 @@ int main(void)
 	CHECK_EQ_INT(sev.closed, 1); /* ... so it has none to close either */
 	incident_table_counts(t, by_level);
 	CHECK_EQ_INT(by_level[REC_LEVEL_LOW], 1);
+	/* a flood from one source belongs to the victim and names the source */
+	struct rec_anomaly one = anomaly("10.0.0.66", "10.0.0.10", 80, "flood", 70, 5000000000ull);
+	incident_table_add(t, &one);
+	CHECK(!strcmp(sev.last.host, "10.0.0.10") && !strcmp(sev.last.role, "victim"));
+	CHECK(strstr(sev.last.summary, "flooded by 10.0.0.66") != NULL);
 	incident_table_free(t);
 	return check_exit();
 }

@@ -2,6 +2,7 @@
  * normalisation, and the calibrated tail probability (monotone, equal to
  * the empirical distribution in the body, a fitted Pareto tail above). */
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -115,6 +116,22 @@ static void test_parse_errors(void)
 	memcpy(strstr(bad, "\"sigma\""), "\"sigmo\"", 7);
 	expect_parse_error(bad, "score.tail: 'sigma'");
 	free(bad);
+	bad = strdup(json);
+	memcpy(strstr(bad, "\"cubic_mean_"), "\"cubic_meen_", 12);
+	expect_parse_error(bad, "score.error");
+	free(bad);
+	/* a format_version 1 model (before the cubic mean) still loads, and
+	 * keeps the plain mean its calibration was made with */
+	{
+		struct nad_meta *p = NULL;
+
+		bad = strdup(json);
+		memcpy(strstr(bad, "\"format_version\":2"), "\"format_version\":1", 18);
+		CHECK_EQ_INT(nad_meta_parse(bad, strlen(bad), &p, NULL, 0), 0);
+		CHECK(p && p->error_kind == NAD_ERROR_MEAN);
+		nad_meta_free(p);
+		free(bad);
+	}
 	free(json);
 	nad_meta_release(&m);
 }
@@ -140,10 +157,18 @@ static void test_normalise(void)
 	out[0] = in[0] - 1;
 	out[1] = in[1] + 2;
 	out[2] = in[2];
-	/* each input's squared error over its baseline error, floored */
+	/* each input's squared error over its baseline error, floored: r =
+	 * (1/0.05, 4/0.05, 0) = (20, 80, 0); cubic mean by default */
+	CHECK_EQ_INT(m.error_kind, NAD_ERROR_CUBIC_MEAN);
+	CHECK_NEAR(nad_meta_error(&m, in, out), cbrt((20.0 * 20 * 20 + 80.0 * 80 * 80) / 3.0), 1e-9);
+	m.error_kind = NAD_ERROR_MEAN;
 	CHECK_NEAR(nad_meta_error(&m, in, out), 5.0 / NAD_META_ERR_FLOOR / 3.0, 1e-9);
 	m.features[1].err_mean = 0.5;
 	CHECK_NEAR(nad_meta_error(&m, in, out), (1.0 / NAD_META_ERR_FLOOR + 4.0 / 0.5) / 3.0, 1e-9);
+	/* one input far off weighs more in the cubic mean than spread thinly */
+	m.error_kind = NAD_ERROR_CUBIC_MEAN;
+	out[0] = in[0] - 3; /* r = (180, 8, 0): mean 62.7, cubic mean ~124.8 */
+	CHECK(nad_meta_error(&m, in, out) > 1.9 * (180.0 + 8.0) / 3.0);
 	nad_meta_release(&m);
 }
 

@@ -71,19 +71,20 @@ static void test_normalise(void)
 {
 	struct train_data d;
 	struct nad_meta m;
-	float col[3][9] = {
+	float col[4][9] = {
 		{ 1, 2, 3, 4, 5, 6, 7, 8, 1000 },  /* outlier: median/IQR shrug */
 		{ 0, 0, 0, 0, 0, 0, 0, 0, 3 },     /* IQR and MAD 0: std */
 		{ 5, 5, 5, 5, 5, 5, 5, 5, 5 },     /* constant: scale 1 */
+		{ 0, 0, 0, 0, 0, 0, 0, 0, 1 },     /* rare trait: std 1/3, floored to 1 */
 	};
 
-	train_data_init(&d, 3);
+	train_data_init(&d, 4);
 	d.rows = d.cap_rows = 9;
-	d.x = malloc(27 * sizeof *d.x);
+	d.x = malloc(36 * sizeof *d.x);
 	for (int r = 0; r < 9; r++)
-		for (int c = 0; c < 3; c++)
-			d.x[r * 3 + c] = col[c][r];
-	CHECK_EQ_INT(nad_meta_init(&m, 3, 0), 0);
+		for (int c = 0; c < 4; c++)
+			d.x[r * 4 + c] = col[c][r];
+	CHECK_EQ_INT(nad_meta_init(&m, 4, 0), 0);
 	m.clip = 3.0;
 	CHECK_EQ_INT(train_norm_fit(&d, 1000, &m), 0);
 	CHECK_NEAR(m.features[0].center, 5.0, 0);
@@ -91,10 +92,12 @@ static void test_normalise(void)
 	CHECK_NEAR(m.features[1].center, 0.0, 0);
 	CHECK_NEAR(m.features[1].scale, 1.0, 1e-9);   /* sample std of eight 0s and a 3 */
 	CHECK_NEAR(m.features[2].scale, 1.0, 0);
+	CHECK_NEAR(m.features[3].scale, TRAIN_NORM_MIN_RARE_SCALE, 0);
 	train_norm_apply(&m, &d);
-	CHECK_NEAR(d.x[8 * 3 + 0], 3.0, 0);           /* clipped */
+	CHECK_NEAR(d.x[8 * 4 + 0], 3.0, 0);           /* clipped */
 	CHECK_NEAR(d.x[0], -4.0 * 1.349 / 4.0, 1e-6);
 	CHECK_NEAR(d.x[2], 0.0, 0);
+	CHECK_NEAR(d.x[8 * 4 + 3], 1.0, 0);           /* the rare trait: 1, not 3 "sigmas" */
 	nad_meta_release(&m);
 	train_data_release(&d);
 	CHECK_EQ_INT(train_default_epochs(1000), 100);

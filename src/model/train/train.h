@@ -91,8 +91,13 @@ int train_csv_read(FILE *f, const char *fname, const char *const *names,
 
 /* ---- robust normalisation ---------------------------------------------- */
 
-/* Fit center (median) and scale (IQR / 1.349, falling back to MAD * 1.4826,
- * then the standard deviation, then 1) of every column of d, storing them
+/* Smallest scale of a feature whose IQR is 0 (constant in at least half
+ * the baseline); see normalise.c. */
+#define TRAIN_NORM_MIN_RARE_SCALE 1.0
+
+/* Fit center (median) and scale (IQR / 1.349; when that is 0, MAD * 1.4826
+ * or else the standard deviation, but at least TRAIN_NORM_MIN_RARE_SCALE)
+ * of every column of d, storing them
  * in meta->features[i].center / .scale. Looks at no more than max_rows rows
  * (evenly spaced) so that a million rows cost no more than 200k.
  * Returns 0 or -ENOMEM. */
