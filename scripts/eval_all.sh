@@ -44,6 +44,6 @@ tb_cmd="$nad eval --labels TB/labels.tsv --train TB/benign.pcap TB/attack.pcap  
 
 args=()
 ((readme)) && args+=(--readme README.md)
-/usr/bin/python3 scripts/eval_report.py "${args[@]}" \
+EVAL_COMMIT=$(git rev-parse --short HEAD 2>/dev/null || true) /usr/bin/python3 scripts/eval_report.py "${args[@]}" \
 	"shared captures (../shared/data)=$tmp/shared.json,$shared_cmd" \
 	"testbed, short profile=$tmp/testbed.json,$tb_cmd"

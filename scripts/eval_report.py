@@ -81,7 +81,11 @@ def main():
         name, rest = a.split("=", 1)
         path, _, cmd = rest.partition(",")
         docs.append((name, json.load(open(path)), cmd))
-    md = [BEGIN, "",
+    import os
+    md = [BEGIN, ""]
+    if os.environ.get("EVAL_COMMIT"):
+        md += ["Measured at commit %s by `scripts/eval_all.sh`." % os.environ["EVAL_COMMIT"], ""]
+    md += [
           "| data | held-out flows | ROC-AUC nad / z-score / IForest | per-capture mean ROC-AUC nad / z / IF "
           "| PR-AUC nad / z / IF | TPR at 0.1 % FPR nad / z / IF | TPR at 1 % FPR nad / z / IF "
           "| attacks at medium+ | at high+ | false incidents medium+, high+ (per hour) |",
