@@ -94,6 +94,13 @@ char *alert_am_body(const struct alert_msg *m, uint64_t now_us, uint64_t lifetim
 
 struct alert_spool;
 
+/* A spool file's content: a JSON object holding the alert and its
+ * incident. format: malloc'd text, NULL when out of memory. parse: false
+ * (reason in why) for anything that is not exactly such an object with
+ * every field present, in range and fitting its buffer; m->seq is 0. */
+char *alert_msg_format(const struct alert_msg *m);
+bool alert_msg_parse(const char *data, size_t len, struct alert_msg *m, char *why, size_t whylen);
+
 struct alert_spool_stats {
 	uint64_t depth[ALERT_SINKS];
 	uint64_t dropped;            /* oldest alerts dropped because the spool was full */

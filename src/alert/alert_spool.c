@@ -162,7 +162,7 @@ static json_t *text(const char *s, size_t size)
 }
 #define TEXT(field) text(field, sizeof(field))
 
-static char *msg_to_json(const struct alert_msg *m)
+char *alert_msg_format(const struct alert_msg *m)
 {
 	const struct rec_incident *inc = &m->inc;
 	json_t *o = json_object(), *i = json_object();
@@ -215,8 +215,7 @@ static bool nonneg(json_int_t v)
 	return v >= 0;
 }
 
-/* Parse a file's bytes into m; false with the reason in why. */
-static bool msg_from_json(const char *data, size_t len, struct alert_msg *m, char *why, size_t whylen)
+bool alert_msg_parse(const char *data, size_t len, struct alert_msg *m, char *why, size_t whylen)
 {
 	const char *sink, *kind, *key, *prev, *uid, *host, *role, *cat, *level, *summary, *expl;
 	json_int_t version, created, resolved, event, anomalies, peers, ports, first, last;
@@ -280,13 +279,13 @@ out:
 	return ok;
 }
 #else
-static char *msg_to_json(const struct alert_msg *m)
+char *alert_msg_format(const struct alert_msg *m)
 {
 	(void)m;
 	return NULL;
 }
 
-static bool msg_from_json(const char *data, size_t len, struct alert_msg *m, char *why, size_t whylen)
+bool alert_msg_parse(const char *data, size_t len, struct alert_msg *m, char *why, size_t whylen)
 {
 	(void)data;
 	(void)len;
@@ -325,7 +324,7 @@ static int read_msg(struct alert_spool *s, const char *name, struct alert_msg *m
 		snprintf(why, whylen, "short read");
 		return got < 0 ? -errno : -EBADMSG;
 	}
-	if (!msg_from_json(buf, (size_t)got, m, why, whylen))
+	if (!alert_msg_parse(buf, (size_t)got, m, why, whylen))
 		r = -EBADMSG;
 	free(buf);
 	return r;
@@ -625,7 +624,7 @@ int alert_spool_add(struct alert_spool *s, struct alert_msg *m, char *err, size_
 	struct entry *e;
 	int r;
 
-	data = msg_to_json(m);
+	data = alert_msg_format(m);
 	if (!data) {
 		snprintf(err, errlen, "cannot encode alert %s: out of memory", m->key);
 		return -ENOMEM;

@@ -988,14 +988,17 @@ static int start(struct svc *s)
 	r = check_paths(s, learning);
 	if (r)
 		return r;
-	if (start_alerts(s, &s->cfg.alerts, err, sizeof err) < 0) {
-		svc_log("cannot start alerts: %s", err);
-		return SERVICE_EXIT_USAGE;
-	}
+	/* The endpoint first: a taken port stops everything before a thread
+	 * or a spool exists. Alert metrics read s->alerter atomically, so
+	 * they are served (as zeros) before delivery starts. */
 	metrics_registry_add_collector(svc_metrics_registry(s->metrics), collect_alerts, s);
 	r = start_server(s);
 	if (r)
 		return r;
+	if (start_alerts(s, &s->cfg.alerts, err, sizeof err) < 0) {
+		svc_log("cannot start alerts: %s", err);
+		return SERVICE_EXIT_USAGE;
+	}
 
 	co.file = s->opt->file;
 	co.iface = s->opt->file ? NULL : (*s->cfg.capture.interface ? s->cfg.capture.interface : NULL);

@@ -443,7 +443,7 @@ static void test_rate_limit(void)
 	for (int i = 0; i + 2 < 5; i++)
 		CHECK(at[i + 2] - at[i] >= 900000);
 	/* and the limit delays, it does not stall: about two seconds */
-	CHECK(at[4] - at[0] < 3 * S);
+	CHECK(at[4] - at[0] < 4 * S);
 }
 
 /* A body the receiver refuses for good is set aside; the next goes on. */
@@ -488,7 +488,7 @@ static void test_bounded_stop(void)
 	uint64_t t0;
 
 	receiver_reset(200);
-	atomic_store(&rx.hang_ms, 4000);
+	atomic_store(&rx.hang_ms, 5000);
 	options(&o, true, false, REC_LEVEL_HIGH);
 	CHECK_EQ_INT(alerter_start(&o, &a, err, sizeof err), 0);
 	if (!a)
@@ -498,9 +498,10 @@ static void test_bounded_stop(void)
 	usleep(300000);                          /* the post is in flight */
 	t0 = alert_mono_us();
 	alerter_stop(a, S);
-	CHECK(alert_mono_us() - t0 < 2500000);
+	/* 1 s of grace, then curl's progress callback (about once a second) cuts it */
+	CHECK(alert_mono_us() - t0 < 3500000);
 	CHECK_EQ_INT(spool_files(), 1);          /* not accepted: still spooled */
-	usleep(4000000);                          /* let the receiver's thread finish */
+	usleep(5000000);                          /* let the receiver's thread finish */
 	receiver_reset(200);
 	a = NULL;
 	CHECK_EQ_INT(alerter_start(&o, &a, err, sizeof err), 0);

@@ -33,7 +33,7 @@ webhook_url = http://127.0.0.1:$PORT/hook?topic=nad
 webhook_headers = X-Token: s3cret | Authorization: Bearer tk_test
  X-Priority: 4
 min_level = low
-rate_limit = 20/m
+rate_limit = 100/m
 spool_path = $SPOOL
 CONF
 

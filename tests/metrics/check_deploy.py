@@ -62,7 +62,9 @@ def main():
             used.update(re.findall(r'\bnad_[a-z_]+', e))
     rules = open(prom + "/nad-rules.yml").read()
     used.update(m for m in re.findall(r'\bnad_[a-z_]+', rules))
-    print("dashboard: %d panels, %d metric names used by dashboard and rules" % (len(ids), len(used)))
+    rows = sum(1 for p in panels if p["type"] == "row")
+    print("dashboard: %d panels in %d rows; %d metric names used by dashboard and rules" %
+          (len(ids) - rows, rows, len(used)))
 
     docs = open(src + "/docs/metrics.md").read()
     documented = set(re.findall(r'^\| `(nad_[a-z_]+)', docs, re.M))

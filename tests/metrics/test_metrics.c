@@ -189,7 +189,7 @@ static void test_values(void)
 struct conc {
 	struct metrics_counter *c;
 	struct metrics_histogram *h;
-	volatile int stop;
+	atomic_int stop;
 	struct metrics_registry *r;
 	unsigned renders;
 };
