@@ -237,7 +237,8 @@ static int canonicalise(const struct flow_key *in, struct flow_key *out)
 		const char *pe_ = (const char *)entry((t), (i));             \
 		for (size_t off_ = 0; off_ < (t)->stride; off_ += 64)        \
 			__builtin_prefetch(pe_ + off_, 1);                   \
-		__builtin_prefetch(pe_ + (t)->stride - 1, 1);                \
+		if ((t)->stride % 64)                                        \
+			__builtin_prefetch(pe_ + (t)->stride - 1, 1);        \
 	} while (0)
 
 /* The idle lists and the active list are doubly linked through arrays of
@@ -593,12 +594,16 @@ struct flow *flow_table_packet_at(struct flow_table *t, const struct flow_lookup
 
 	{
 		uint32_t i = index_of(t, f);
+		enum flow_timeout c = f->tclass;
 
-		idle_unlink(t, i, f->tclass);
 		if (ck->proto == 6)
 			f->tclass = tcp_next(f, dir, tcp_flags);
 		f->touch_us = t->now_us;
-		idle_append(t, i, f->tclass);
+		/* a flow sending a burst is already the tail of its list */
+		if (f->tclass != c || t->itail[c] != i) {
+			idle_unlink(t, i, c);
+			idle_append(t, i, f->tclass);
+		}
 	}
 
 	*ret_dir = dir;
