@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test.sh - install what is needed, build nad three ways and run every test.
 #
-#   1. native build (RelWithDebInfo): every ctest test
+#   1. native build (RelWithDebInfo): every ctest test, the testbed's short
+#      profile + nad eval floors included (label testbed, ~5 minutes)
 #   2. ASan+UBSan build with clang: every test but the live/timing ones
 #   3. arm64 cross build (the Raspberry Pi 5 target): unit and fuzz-replay
 #      tests under qemu-user
@@ -22,6 +23,8 @@ done
 jobs=$(nproc)
 if [ $deps -eq 1 ]; then
 	if [ $cross -eq 1 ]; then scripts/deps.sh --test --cross; else scripts/deps.sh --test; fi
+	# the testbed's traffic generators and attack tools (ctest label testbed)
+	tests/testbed/deps.sh
 fi
 export TZ=UTC
 

@@ -656,12 +656,20 @@ static void run_iforest(struct state *s)
 		snprintf(s->if_status, sizeof s->if_status, "not run: out of memory");
 		return;
 	}
+	size_t fits = 0;
 	for (size_t i = 0; i < s->a.n_cap; i++)
-		if (first_of_fold(s, i) && iforest_fold(s, script, i) < 0) {
-			free(s->score[DET_IF]);
-			s->score[DET_IF] = NULL;
-			return;
+		if (first_of_fold(s, i)) {
+			if (iforest_fold(s, script, i) < 0) {
+				free(s->score[DET_IF]);
+				s->score[DET_IF] = NULL;
+				return;
+			}
+			fits++;
 		}
+	if (fits > 1) { /* the status is the last fit's; say there were more */
+		size_t len = strlen(s->if_status);
+		snprintf(s->if_status + len, sizeof s->if_status - len, " (the last of %zu fits, one per left-out capture)", fits);
+	}
 	s->if_ok = true;
 }
 
@@ -682,8 +690,10 @@ static int metrics_range(const struct state *s, size_t from, size_t to, struct m
 	return 0;
 }
 
-/* Metrics over every held-out capture (in-sample ones are left out). */
-static int metrics_overall(const struct state *s, struct metrics3 *ret, size_t *ret_files)
+/* Metrics over the held-out captures (in-sample ones are left out): all
+ * their flows, or with attacks_of >= 0 the attack flows of that capture
+ * against the benign flows of all of them. */
+static int metrics_pool(const struct state *s, long attacks_of, struct metrics3 *ret, size_t *ret_files)
 {
 	size_t n = 0, files = 0;
 	double *sc = malloc((s->total + 1) * sizeof *sc);
@@ -705,6 +715,8 @@ static int metrics_overall(const struct state *s, struct metrics3 *ret, size_t *
 				continue;
 			files++;
 			for (size_t g = s->offset[i]; g < s->offset[i + 1]; g++) {
+				if (s->attack[g] && attacks_of >= 0 && (size_t)attacks_of != i)
+					continue;
 				sc[n] = src[g];
 				at[n++] = s->attack[g];
 			}
@@ -713,11 +725,57 @@ static int metrics_overall(const struct state *s, struct metrics3 *ret, size_t *
 			goto out;
 		ret->have[d] = true;
 	}
-	*ret_files = files;
+	if (ret_files)
+		*ret_files = files;
 out:
 	free(sc);
 	free(at);
 	return r;
+}
+
+static int metrics_overall(const struct state *s, struct metrics3 *ret, size_t *ret_files)
+{
+	return metrics_pool(s, -1, ret, ret_files);
+}
+
+/* The mean over held-out captures with attack flows of each one's metrics
+ * against all held-out benign flows, so that one huge capture (a flood of
+ * 37 000 flows) does not decide the total; *ret_n captures averaged. */
+static int metrics_macro(const struct state *s, struct metrics3 *ret, size_t *ret_n)
+{
+	struct metrics3 one;
+	size_t n = 0;
+
+	memset(ret, 0, sizeof *ret);
+	for (size_t i = 0; i < s->a.n_cap; i++) {
+		size_t a = 0;
+		for (size_t g = s->offset[i]; g < s->offset[i + 1]; g++)
+			a += s->attack[g];
+		if (s->in_sample[i] || !a)
+			continue;
+		if (metrics_pool(s, (long)i, &one, NULL) < 0)
+			return -ENOMEM;
+		for (int d = 0; d < N_DET; d++) {
+			struct eval_metrics *m = &ret->m[d], *o = &one.m[d];
+			ret->have[d] = one.have[d];
+			m->pos += o->pos;
+			m->neg = o->neg;
+			m->roc_auc += o->roc_auc;
+			m->pr_auc += o->pr_auc;
+			m->tpr_at_fpr_0_1pct += o->tpr_at_fpr_0_1pct;
+			m->tpr_at_fpr_1pct += o->tpr_at_fpr_1pct;
+		}
+		n++;
+	}
+	for (int d = 0; d < N_DET; d++) {
+		struct eval_metrics *m = &ret->m[d];
+		m->roc_auc = n ? m->roc_auc / n : NAN;
+		m->pr_auc = n ? m->pr_auc / n : NAN;
+		m->tpr_at_fpr_0_1pct = n ? m->tpr_at_fpr_0_1pct / n : NAN;
+		m->tpr_at_fpr_1pct = n ? m->tpr_at_fpr_1pct / n : NAN;
+	}
+	*ret_n = n;
+	return 0;
 }
 
 /* ---- attacks, categories, false incidents -------------------------------- */
@@ -911,6 +969,16 @@ static void print_text(const struct state *s, const struct totals *t)
 			printf("\n");
 		}
 	}
+	size_t nmacro = 0;
+	if (metrics_macro(s, &m, &nmacro) == 0 && nmacro > 1) {
+		printf("\nMean over the %zu held-out captures with attack flows of each one's attack flows against all\n"
+		       "held-out benign flows (so no single large capture decides)\n", nmacro);
+		for (int d = 0; d < N_DET; d++) {
+			printf("%-26s", det_title[d]);
+			print_metric_cells(&m, d);
+			printf("\n");
+		}
+	}
 
 	printf("\nAttacks (label rows): flows labelled, anomalous (>= low), best incident level, time to an incident at medium / %s\n", alert);
 	printf("%-34s %-13s %-30s %6s %6s %-9s %8s %8s\n", "capture", "category", "attacker -> victim", "flows", "anom",
@@ -1033,12 +1101,16 @@ static void print_json(const struct state *s, const struct totals *t)
 			"visible", c->visible, "layer2_only", c->layer2, "without_flows", c->no_flows, "detected_medium",
 			c->det_medium, "detected_alert", c->det_alert));
 	}
+	struct metrics3 macro;
+	size_t nmacro = 0;
+	metrics_macro(s, &macro, &nmacro);
 	metrics_overall(s, &m, &nfiles);
-	json_t *doc = json_pack("{s:s,s:b,s:b,s:o,s:I,s:s,s:s,s:o,s:{s:I,s:o,s:f,s:{s:I,s:I},s:{s:o,s:o}},s:o,s:o,s:{s:f,s:{s:I,s:I}},s:{s:b,s:s}}",
+	json_t *doc = json_pack("{s:s,s:b,s:b,s:o,s:I,s:s,s:s,s:o,s:{s:I,s:o,s:o,s:I,s:f,s:{s:I,s:I},s:{s:o,s:o}},s:o,s:o,s:{s:f,s:{s:I,s:I}},s:{s:b,s:s}}",
 		"model", s->trained_here ? "" : s->model, "trained_here", s->trained_here, "cross_validated",
 		s->a.cross_validate, "train", train, "seed",
 		(json_int_t)s->a.seed, "labels", s->a.labels, "alert_level", alert, "files", files, "overall", "captures",
-		(json_int_t)nfiles, "metrics", metrics_json(&m), "benign_hours", t->hours, "false_incidents", "medium",
+		(json_int_t)nfiles, "metrics", metrics_json(&m), "per_capture_mean", metrics_json(&macro),
+		"per_capture_mean_captures", (json_int_t)nmacro, "benign_hours", t->hours, "false_incidents", "medium",
 		(json_int_t)t->false_med, alert, (json_int_t)t->false_alert, "false_incidents_per_hour", "medium",
 		jnum(t->hours > 0 ? t->false_med / t->hours : NAN), alert, jnum(t->hours > 0 ? t->false_alert / t->hours : NAN),
 		"attacks", attacks, "categories", cats, "in_sample", "hours", t->hours_in, "false_incidents", "medium",
