@@ -24,10 +24,16 @@ MAX_FALSE_MEDIUM=2          # in attack.pcap's ~100 s of benign background
 [[ $(id -u) -eq 0 ]] || { echo "FAIL testbed needs root (network namespaces)"; exit 1; }
 rm -rf "$OUT"
 mkdir -p "$OUT"
-# -w: wait at most 30 min for another testbed run to finish
-flock -w 1800 /tmp/nad-testbed.lock "$HERE/testbed.sh" --profile short --out "$OUT" >"$OUT.log" 2>&1 \
+# One lock for the run and its check: check.sh asserts that no nadtb-
+# namespace is left, which another run starting in between would break.
+# -w: wait at most 30 min for another testbed run to finish.
+exec 9>/tmp/nad-testbed.lock
+flock -w 1800 9 || { echo "FAIL another testbed run held the lock for 30 min"; exit 1; }
+"$HERE/testbed.sh" --profile short --out "$OUT" >"$OUT.log" 2>&1 9>&- \
     || { tail -n 30 "$OUT.log"; echo "FAIL testbed run (log: $OUT.log)"; exit 1; }
-"$HERE/check.sh" "$OUT"
+"$HERE/check.sh" "$OUT" 9>&-
+flock -u 9
+exec 9>&-
 
 "$NAD" eval --labels "$OUT/labels.tsv" --train "$OUT/benign.pcap" --work "$OUT/eval" \
     --iforest-script "$SRC/scripts/eval_baseline_iforest.py" --plot "$OUT/eval.png" \
