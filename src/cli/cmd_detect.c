@@ -15,6 +15,7 @@
 #include "flow/flow_csv.h"
 #include "flow/flow_meter.h"
 #include "model/nad_meta.h"
+#include "score/detect_route.h"
 #include "score/incident.h"
 #include "score/score.h"
 #include "sink/sink_jsonl.h"
@@ -98,13 +99,9 @@ static void on_scored(const struct flow_record *rec, const struct scored_flow *s
 	d->flows++;
 	if (d->flows_out)
 		write_flow_row(d->flows_out, rec, s);
-	if (!s->category)
-		return;
 	struct rec_anomaly a;
-	score_fill_anomaly(rec, s, &a);
-	incident_table_add(d->incidents, &a);
-	if (s->level == REC_LEVEL_NONE)
-		return; /* suspicious: counts toward its incident only */
+	if (detect_route_flow(d->incidents, rec, s, &a) != DETECT_ROUTE_ANOMALY)
+		return;
 	d->anomalies++;
 	d->anomalies_by_level[s->level]++;
 }

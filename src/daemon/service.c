@@ -27,6 +27,7 @@
 #include "flow/flow_meter.h"
 #include "metrics/metrics.h"
 #include "metrics/svc_metrics.h"
+#include "score/detect_route.h"
 #include "score/incident.h"
 #include "score/score.h"
 #include "sink/writer.h"
@@ -331,12 +332,8 @@ static void on_scored(const struct flow_record *rec, const struct scored_flow *s
 		s->batch_timing = false;
 	}
 	svc_metrics_scored(s->metrics, sf->score);
-	if (!sf->category)
-		return;
-	score_fill_anomaly(rec, sf, &a);
-	incident_table_add(s->incidents, &a);
-	if (sf->level == REC_LEVEL_NONE)
-		return; /* suspicious: counts toward its incident only */
+	if (detect_route_flow(s->incidents, rec, sf, &a) != DETECT_ROUTE_ANOMALY)
+		return; /* ordinary, or suspicious: counts toward its incident only */
 	svc_metrics_anomaly(s->metrics, sf->level, sf->category);
 	s->anomalies++;
 	file_backpressure(s);

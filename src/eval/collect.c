@@ -12,6 +12,7 @@
 #include "features/features.h"
 #include "flow/flow_meter.h"
 #include "model/nad_meta.h"
+#include "score/detect_route.h"
 
 #define UID_SLOTS_MIN 1024
 
@@ -120,11 +121,9 @@ static void on_scored(const struct flow_record *rec, const struct scored_flow *s
 	f->score = s->score;
 	f->error = s->error;
 	f->level = (uint8_t)s->level;
-	if (!s->category)
-		return; /* as nad detect: only flows with a category join incidents */
 	struct rec_anomaly a;
-	score_fill_anomaly(rec, s, &a);
-	incident_table_add(k->incidents, &a);
+	if (detect_route_flow(k->incidents, rec, s, &a) == DETECT_ROUTE_NONE)
+		return;
 	f->incident = incident_of(k, a.incident_uid);
 	if (f->incident < 0)
 		k->err = -ENOMEM;

@@ -4,10 +4,11 @@
  * each level.
  *
  * The path is `nad detect`'s: capture -> flow meter -> scorer (batches of
- * score_options.batch) -> every flow with a category joins the incident
- * table. Time is packet time: a flow's emit time is the timestamp of the
- * packet during which the flow meter released it (its idle timeout, a FIN,
- * or the end of the capture), which is when the service could first score it.
+ * score_options.batch) -> incident table, through the same rule
+ * (detect_route_flow, score/detect_route.h). Time is packet time: a flow's
+ * emit time is the timestamp of the packet during which the flow meter
+ * released it (its idle timeout, a FIN, or the end of the capture), which is
+ * when the service could first score it.
  */
 #pragma once
 #include <stdbool.h>

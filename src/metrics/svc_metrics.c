@@ -32,7 +32,7 @@ static const char *const state_names[SVC_METRICS_STATES] = { "learning", "traini
  * fixed set keeps every series declared at start-up; a name added later
  * shows up as "other" until it is listed here. */
 static const char *const categories[] = { "scan", "sweep", "flood", "brute_force", "dns_tunnel",
-					  "exfiltration", "beaconing", "unknown", "other" };
+					  "exfiltration", "beaconing", "p2p", "dns", "unknown", "other" };
 #define NCAT (sizeof categories / sizeof categories[0])
 
 /* Flow scores 0..100; the default level thresholds (50, 65, 80, 95) are bounds. */

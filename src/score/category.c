@@ -17,6 +17,13 @@ static int responder_feature(int f)
 	return f == FEAT_DST_FLOW_RATE_10S || f == FEAT_DST_SRC_ADDRS_10S || f == FEAT_DST_SRC_ADDRS_300S;
 }
 
+/* About one distinct port per distinct host (the counts are estimates,
+ * hence the wide band), and enough hosts. */
+static int p2p_fan_out(double addrs, double ports, double min_addrs)
+{
+	return addrs >= min_addrs && ports >= 0.5 * addrs && ports <= 2.0 * addrs;
+}
+
 const char *score_category(const double *f, unsigned fan_in, int top_feature)
 {
 	int has_dns = f[FEAT_DNS_QUERY_LEN_MAX] > 0;
@@ -41,20 +48,38 @@ const char *score_category(const double *f, unsigned fan_in, int top_feature)
 	    (tiny && f[FEAT_PAIR_FLOWS_10S] >= 50) ||
 	    (no_reply && f[FEAT_PACKETS_FWD] >= 100 && f[FEAT_PACKETS_PER_S] >= 100))
 		return "flood";
-	/* 3. Scan: the initiator touched many ports lately, with small flows. */
+	/* 3. Peer-to-peer fan-out: short UDP exchanges (up to 10 packets from
+	 *    the initiator) with many hosts, each on its own unprivileged port
+	 *    (distinct ports about as many as distinct hosts: half to twice). A port scan probes many ports per host (ports well above
+	 *    hosts), a sweep one or a few ports on every host (ports well below
+	 *    hosts); a P2P client (Skype, BitTorrent's DHT) asks every peer on
+	 *    the random port that peer picked. */
+	if (f[FEAT_PACKETS_FWD] <= 10 && f[FEAT_PROTO_UDP] > 0 && (f[FEAT_RESP_PORT_REGISTERED] > 0 || f[FEAT_RESP_PORT_DYNAMIC] > 0) &&
+	    (p2p_fan_out(f[FEAT_HOST_DST_ADDRS_10S], f[FEAT_HOST_DST_PORTS_10S], 15) ||
+	     p2p_fan_out(f[FEAT_HOST_DST_ADDRS_300S], f[FEAT_HOST_DST_PORTS_300S], 40)))
+		return "p2p";
+	/* 4. Scan: the initiator touched many ports lately, with small flows. */
 	if (tiny && (f[FEAT_HOST_DST_PORTS_10S] >= 20 || f[FEAT_HOST_DST_PORTS_300S] >= 50))
 		return "scan";
-	/* 4. Sweep: many hosts, few ports. */
+	/* 5. Sweep: many hosts, few ports. */
 	if (tiny && (f[FEAT_HOST_DST_ADDRS_10S] >= 15 || f[FEAT_HOST_DST_ADDRS_300S] >= 40))
 		return "sweep";
-	/* 5. Brute force: repeated short, answered conversations with one
+	/* 6. DNS lookups that look like nothing above: ordinary names (no
+	 *    tunnel traits), not a flood. Repeated or failed lookups to the
+	 *    resolver (an application retrying a name that does not exist, an
+	 *    old resolver library asking many names on one port) are unusual
+	 *    but not an attack on their own; incident.c keeps such incidents
+	 *    below medium unless they grow large. */
+	if (has_dns)
+		return "dns";
+	/* 7. Brute force: repeated short, answered conversations with one
 	 *    login service (5+ in the last 5 minutes). */
 	if (f[FEAT_RESP_PORT_LOGIN] > 0 && f[FEAT_PAIR_FLOWS_300S] >= 5 && f[FEAT_DURATION] < 60 && answered)
 		return "brute_force";
-	/* 6. Exfiltration: much more data out than in. */
+	/* 8. Exfiltration: much more data out than in. */
 	if (f[FEAT_BYTES_FWD] >= 5e6 && f[FEAT_BYTES_FWD] > 10 * f[FEAT_BYTES_BWD])
 		return "exfiltration";
-	/* 7. Beaconing: a long flow of small packets at a steady rhythm, or
+	/* 9. Beaconing: a long flow of small packets at a steady rhythm, or
 	 *    the same small conversation with one service again and again. */
 	if ((f[FEAT_PACKETS_FWD] >= 8 && f[FEAT_IAT_MEAN_FWD] >= 1.0 &&
 	     f[FEAT_IAT_STD_FWD] < 0.2 * f[FEAT_IAT_MEAN_FWD] && f[FEAT_PKT_LEN_MEAN_FWD] < 400) ||

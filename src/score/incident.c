@@ -127,6 +127,13 @@ static void build_summary(struct incident *inc)
 	else if (!strcmp(r->category, "exfiltration"))
 		snprintf(r->summary, sizeof r->summary, "%s sent unusually much data to %s (%s)",
 			 r->host, inc->peer, flows);
+	else if (!strcmp(r->category, "p2p"))
+		snprintf(r->summary, sizeof r->summary,
+			 "%s exchanged small UDP messages with %s, each on its own port — peer-to-peer traffic (%s)",
+			 r->host, peers, flows);
+	else if (!strcmp(r->category, "dns"))
+		snprintf(r->summary, sizeof r->summary, "%s made unusual DNS lookups to %s (%s)", r->host, inc->peer,
+			 flows);
 	else if (!strcmp(r->category, "beaconing"))
 		snprintf(r->summary, sizeof r->summary, "%s keeps contacting %s at a regular rhythm (%s)",
 			 r->host, inc->peer, flows);
@@ -201,12 +208,27 @@ static struct incident *take_slot(struct incident_table *t)
 	return stalest;
 }
 
-static double incident_score(const struct incident *inc)
+/* Categories that benign applications produce in the ordinary course
+ * (peer-to-peer fan-out, repeated or failed DNS lookups): their incidents
+ * are shown, but stay below medium -- the alert levels -- unless they hold
+ * at least this many flows. */
+#define NOISY_CATEGORY_MIN_FLOWS 256
+
+static bool noisy_category(const char *category)
+{
+	return !strcmp(category, "p2p") || !strcmp(category, "dns");
+}
+
+static double incident_score(const struct incident_table *t, const struct incident *inc)
 {
 	/* The strongest flow sets the base; every doubling of the number of
 	 * anomalous flows adds 3 points, so 1000 scan probes at 70 reach ~100
 	 * while a lone flow stays at its own score. */
 	double s = inc->rec.max_anomaly_score + 3.0 * log2((double)inc->rec.anomalies);
+	double medium = t->opt.level_thresholds[REC_LEVEL_MEDIUM];
+
+	if (noisy_category(inc->rec.category) && inc->rec.anomalies < NOISY_CATEGORY_MIN_FLOWS && s >= medium)
+		s = nextafter(medium, 0.0);
 	return s > 100.0 ? 100.0 : s;
 }
 
@@ -248,7 +270,7 @@ void incident_table_add(struct incident_table *t, struct rec_anomaly *a)
 	distinct_add(&inc->peers, peer);
 	snprintf(port, sizeof port, "%u", a->dport);
 	distinct_add(&inc->ports, port);
-	inc->rec.score = incident_score(inc);
+	inc->rec.score = incident_score(t, inc);
 	inc->rec.level = (uint8_t)incident_level_of(t->opt.level_thresholds, inc->rec.score);
 	/* The explanation of the strongest flow speaks for the incident. */
 	if (a->score >= inc->rec.max_anomaly_score)

@@ -44,7 +44,8 @@ struct rec_anomaly {
 	double tail_prob;        /* P(error >= this) under the baseline calibration */
 	double score;            /* 0..100 */
 	uint8_t level;           /* enum rec_level */
-	char category[20];       /* scan, sweep, flood, brute_force, dns_tunnel, exfiltration, beaconing, unknown */
+	char category[20];       /* scan, sweep, flood, brute_force, dns_tunnel, exfiltration, beaconing,
+				    p2p, dns, unknown */
 	struct rec_contrib top[REC_TOP_FEATURES];
 	uint8_t ntop;
 	char explanation[512];   /* one or two sentences, from top[] */

@@ -41,7 +41,7 @@ start_receiver "$RXPORT" "$REC"
 bg "$AM" --config.file="$WORK/am.yml" --storage.path="$WORK/am" \
 	--web.listen-address="127.0.0.1:$AMPORT" --cluster.listen-address= --log.level=warn
 AM_PID=$LAST_PID
-wait_for 30 curl -sf "http://127.0.0.1:$AMPORT/-/ready" || fail "Alertmanager did not get ready on port $AMPORT"
+wait_for 60 curl -sf "http://127.0.0.1:$AMPORT/-/ready" || fail "Alertmanager did not get ready on port $AMPORT"
 
 cat > "$WORK/nad.conf" <<CONF
 [output]
@@ -88,7 +88,7 @@ print("Alertmanager holds: %s (%s)" % (", ".join("%s=%s" % kv for kv in sorted(a
                                        a["status"]["state"]))
 PY
 # Alertmanager routed it to its receiver
-wait_for 20 grep -q '"status": "firing"' "$REC" || fail "Alertmanager sent no firing notification"
+wait_for 60 grep -q '"status": "firing"' "$REC" || fail "Alertmanager sent no firing notification"
 
 # B. the same traffic, then quiet benign traffic 400 s later
 first=$(capinfos -a -S -T -r "$SRC/data/demo/baseline.pcap" | cut -f2 | cut -d. -f1)
@@ -98,7 +98,7 @@ mergecap -F pcap -a -w "$WORK/quiet.pcap" "$DEMO" "$WORK/later.pcap" || fail "me
 "$NAD" run -c "$WORK/nad.conf" -r "$WORK/quiet.pcap" -m "$MODEL" 2> "$WORK/logB" || { cat "$WORK/logB"; fail "run B exited $?"; }
 grep -q "\"uid\":\"$UID_HIGH\".*\"event\":\"closed\"\|\"event\":\"closed\".*\"uid\":\"$UID_HIGH\"" "$WORK/anomalies.jsonl" ||
 	fail "the incident did not close in run B"
-wait_for 20 grep -q '"status": "resolved"' "$REC" || { cat "$WORK/logB"; fail "Alertmanager sent no resolved notification"; }
+wait_for 60 grep -q '"status": "resolved"' "$REC" || { cat "$WORK/logB"; fail "Alertmanager sent no resolved notification"; }
 curl -sf "http://127.0.0.1:$AMPORT/api/v2/alerts?active=true" > "$WORK/alertsB.json" || fail "cannot query /api/v2/alerts"
 $PY - "$WORK/alertsB.json" "$REC" "$UID_HIGH" <<'PY' || fail "Alertmanager's state after run B is not right"
 import json, sys

@@ -73,13 +73,16 @@ nexp=$(lines "$WORK/expected")
 # a damaged file among them: moved aside, the rest still goes out
 printf '{"nad_alert":1,"sink":"webhook","key":' > "$SPOOL/00000000000000ff-webhook.alert"
 
-# 2. restart; receiver up two seconds later (nad retries with backoff)
-bg "$NAD" run -c "$WORK/nad.conf" -r "$DEMO" -m "$MODEL" --linger --listen "127.0.0.1:$MPORT"
+# 2. restart; receiver up once nad has tried and failed (nad retries with
+# backoff: 1, 2, 4 ... s, so the wait below covers several retries). Waiting
+# for the failure itself, not a fixed time: a slow start (sanitizers, a busy
+# machine) must not make the attempt fall after the receiver is up.
+bg "$NAD" run -c "$WORK/nad.conf" -r "$DEMO" -m "$MODEL" --linger --listen "127.0.0.1:$MPORT" 2> "$WORK/log2"
 NAD_PID=$LAST_PID
-sleep 2
+wait_for 60 grep -q "kept in the spool" "$WORK/log2" || { cat "$WORK/log2"; fail "run 2 did not try the receiver while it was down"; }
 start_receiver "$PORT" "$REC"
-wait_for 30 sh -c "[ \$(wc -l < '$REC') -ge $nexp ]" || fail "only $(lines "$REC") of $nexp alerts arrived in 30 s"
-wait_for 10 sh -c "[ \$(ls '$SPOOL' | grep -c '\\.alert\$') -eq 0 ]" || fail "the spool did not empty"
+wait_for 90 sh -c "[ \$(wc -l < '$REC') -ge $nexp ]" || { cat "$WORK/log2"; fail "only $(lines "$REC") of $nexp alerts arrived in 90 s"; }
+wait_for 30 sh -c "[ \$(ls '$SPOOL' | grep -c '\\.alert\$') -eq 0 ]" || fail "the spool did not empty"
 [ -f "$SPOOL/corrupt/00000000000000ff-webhook.alert" ] || fail "the corrupt spool file was not moved aside"
 sleep 2   # room for a duplicate to show up, if nad were to send one
 curl -sf "http://127.0.0.1:$MPORT/metrics" > "$WORK/metrics" || fail "no /metrics from the lingering run"
@@ -124,10 +127,10 @@ sed -e "s|^webhook_url = .*|webhook_url = http://127.0.0.1:$DEAD/hook|" -e "s|^s
 	"$WORK/nad.conf" > "$WORK/reload.conf"
 bg "$NAD" run -c "$WORK/reload.conf" -r "$DEMO" -m "$MODEL" --linger
 NAD_PID=$LAST_PID
-wait_for 20 sh -c "[ \$(ls '$SPOOL2' 2>/dev/null | grep -c '\\.alert\$') -eq $nexp ]" || fail "run 4 did not spool $nexp alerts"
+wait_for 60 sh -c "[ \$(ls '$SPOOL2' 2>/dev/null | grep -c '\\.alert\$') -eq $nexp ]" || fail "run 4 did not spool $nexp alerts"
 sed -i "s|^webhook_url = .*|webhook_url = http://127.0.0.1:$PORT/reloaded|" "$WORK/reload.conf"
 kill -HUP "$NAD_PID"
-wait_for 30 sh -c "[ \$(grep -c '\"path\": \"/reloaded\"' '$REC') -ge $nexp ]" || fail "alerts did not follow the reload"
+wait_for 90 sh -c "[ \$(grep -c '\"path\": \"/reloaded\"' '$REC') -ge $nexp ]" || fail "alerts did not follow the reload"
 sleep 1
 stop_pid "$NAD_PID"
 [ "$STOP_RC" -eq 0 ] || fail "run 4 exited $STOP_RC after SIGTERM"

@@ -76,7 +76,7 @@ NAD_PID=$!
 i=0
 until get "http://127.0.0.1:$PORT/status" | grep -q '"ended": true'; do
 	i=$((i + 1))
-	[ $i -le 300 ] || fail "no /status with the capture ended after 30 s"
+	[ $i -le 900 ] || fail "no /status with the capture ended after 90 s"
 	kill -0 "$NAD_PID" 2> /dev/null || fail "nad run exited early"
 	sleep 0.1
 done
@@ -132,7 +132,7 @@ kill -HUP "$NAD_PID"
 i=0
 until get "http://127.0.0.1:$PORT/metrics" | grep -q '^nad_config_reloads_total{result="success"} 1$'; do
 	i=$((i + 1))
-	[ $i -le 100 ] || fail "SIGHUP: no successful reload counted"
+	[ $i -le 300 ] || fail "SIGHUP: no successful reload counted in 30 s"
 	sleep 0.1
 done
 [ "$(get "http://127.0.0.1:$PORT/healthz")" = ok ] || fail "/healthz after SIGHUP"

@@ -143,5 +143,28 @@ int main(void)
 	CHECK(!strcmp(sev.last.host, "10.0.0.10") && !strcmp(sev.last.role, "victim"));
 	CHECK(strstr(sev.last.summary, "flooded by 10.0.0.66") != NULL);
 	incident_table_free(t);
+
+	/* P2P fan-out and DNS lookups stay below medium until 256 flows: a flow
+	 * at 90 alone shows at low, the 256th lifts the incident to its real
+	 * score (90 + 3*8 = 114 -> 100). */
+	struct events nev = { 0 };
+	t = incident_table_new(&opt, on_event, &nev);
+	for (int i = 1; i <= 255; i++) {
+		char dst[32];
+		snprintf(dst, sizeof dst, "203.0.%d.%d", i / 200, i % 200);
+		struct rec_anomaly p = anomaly("10.0.0.5", dst, (uint16_t)(20000 + i), "p2p", 90, 6000000000ull + i);
+		incident_table_add(t, &p);
+	}
+	CHECK_EQ_INT(nev.last.level, REC_LEVEL_LOW);
+	CHECK(nev.last.score < opt.level_thresholds[REC_LEVEL_MEDIUM]);
+	CHECK(strstr(nev.last.summary, "peer-to-peer") != NULL);
+	struct rec_anomaly p256 = anomaly("10.0.0.5", "203.0.9.9", 30000, "p2p", 90, 6000001000ull);
+	incident_table_add(t, &p256);
+	CHECK_EQ_INT(nev.last.level, REC_LEVEL_CRITICAL);
+	struct rec_anomaly dns = anomaly("10.0.0.6", "10.0.0.1", 53, "dns", 99, 6000002000ull);
+	incident_table_add(t, &dns);
+	CHECK_EQ_INT(nev.last.level, REC_LEVEL_LOW);
+	CHECK(strstr(nev.last.summary, "DNS lookups") != NULL);
+	incident_table_free(t);
 	return check_exit();
 }

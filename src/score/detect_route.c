@@ -1,0 +1,12 @@
+/* detect_route.c - which scored flows join incidents (detect_route.h). */
+#include "score/detect_route.h"
+
+enum detect_route detect_route_flow(struct incident_table *t, const struct flow_record *rec,
+				    const struct scored_flow *s, struct rec_anomaly *ret)
+{
+	if (!s->category)
+		return DETECT_ROUTE_NONE;
+	score_fill_anomaly(rec, s, ret);
+	incident_table_add(t, ret);
+	return s->level == REC_LEVEL_NONE ? DETECT_ROUTE_SUSPICIOUS : DETECT_ROUTE_ANOMALY;
+}
