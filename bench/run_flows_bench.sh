@@ -100,6 +100,8 @@ packets=$(sed -n 's/.*packets=\([0-9]*\).*/\1/p' "$work/bare.out")
 
 # median LABEL: "seconds cpu maxrss" of the run with the median wall time
 median() { sort -n "$work/$1.runs" | awk -v k="$repeats" 'NR == int((k + 1) / 2)'; }
+# spread LABEL: "min median max" of the CPU seconds over the runs (the noise)
+spread() { sort -n -k2 "$work/$1.runs" | awk '{ c[NR] = $2 } END { printf "%.3f %.3f %.3f", c[1], c[int((NR + 1) / 2)], c[NR] }'; }
 
 read -r bs bc bm <<<"$(median bare)"
 read -r ns nc nm <<<"$(median nad)"
@@ -122,6 +124,11 @@ awk -v p="$packets" -v bs="$bs" -v bc="$bc" -v bm="$bm" -v ns="$ns" -v nc="$nc" 
 		printf "nad flows peak RSS: %.1f MB; target <= 64 MB: %s\n", nm / 1024, (rss_ok ? "PASS" : "FAIL")
 		exit !(rate_ok && rss_ok)
 	}' && ok=0 || ok=1
+read -r bmin bmed bmax <<<"$(spread bare)"
+read -r nmin nmed nmax <<<"$(spread nad)"
+echo "CPU seconds over $repeats runs (min / median / max): bare $bmin / $bmed / $bmax, nad flows $nmin / $nmed / $nmax"
+awk -v bmin="$bmin" -v bmed="$bmed" -v nmin="$nmin" -v nmed="$nmed" 'BEGIN {
+	printf "rate ratio by CPU time from the medians %.3f, from the fastest runs %.3f\n", bmed / nmed, bmin / nmin }'
 echo "nad flows --stats (last run):"
 sed 's/^/  /' "$work/nad.err"
 exit $ok

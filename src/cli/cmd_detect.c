@@ -206,6 +206,7 @@ int cmd_detect(int argc, char **argv)
 
 	score_options_default(&sopt);
 	flow_meter_options_default(&mopt);
+	mopt.lookahead = FLOW_METER_LOOKAHEAD_FILE; /* a file: nothing waits for records */
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "r:m:f:h", longopts, NULL)) != -1) {
 		switch (c) {

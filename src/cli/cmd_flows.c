@@ -1,8 +1,6 @@
 /* cmd_flows.c - `nad flows`: the flow meter, one record per flow with every feature. */
-#include <arpa/inet.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <math.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -12,6 +10,7 @@
 #include "capture/capture.h"
 #include "cli/cli.h"
 #include "features/features.h"
+#include "flow/flow_csv.h"
 #include "flow/flow_meter.h"
 
 static const char usage_text[] =
@@ -51,227 +50,15 @@ enum {
 
 struct writer {
 	FILE *out;
-	bool jsonl;
 	const char *path;
-	/* registry indices printed after the identity columns */
-	int cols[FEAT_COUNT];
-	int ncols;
+	struct flow_csv csv;
 };
-
-/* Features already printed as identity columns are not repeated. */
-static const char *const identity_names[] = { "packets_fwd", "packets_bwd", "bytes_fwd", "bytes_bwd", "proto" };
-
-static void writer_columns(struct writer *w)
-{
-	w->ncols = 0;
-	for (int i = 0; i < FEAT_COUNT; i++) {
-		bool dup = false;
-
-		for (size_t k = 0; k < sizeof identity_names / sizeof identity_names[0]; k++)
-			dup |= !strcmp(feat_registry[i].name, identity_names[k]);
-		if (!dup)
-			w->cols[w->ncols++] = i;
-	}
-}
-
-/* A record is built in one line buffer and written with one fwrite: the
- * formatting below runs for every feature of every flow, and printf's
- * general float path was a quarter of all the time `nad flows` spent. */
-struct line {
-	char buf[16384];
-	size_t len;
-};
-
-static void put_str(struct line *l, const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n > sizeof l->buf - l->len)
-		n = sizeof l->buf - l->len;
-	memcpy(l->buf + l->len, s, n);
-	l->len += n;
-}
-
-static void put_u64(struct line *l, uint64_t v)
-{
-	char tmp[24];
-	int i = (int)sizeof tmp;
-
-	do {
-		tmp[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	if (sizeof tmp - (size_t)i <= sizeof l->buf - l->len) {
-		memcpy(l->buf + l->len, tmp + i, sizeof tmp - (size_t)i);
-		l->len += sizeof tmp - (size_t)i;
-	}
-}
-
-/* scaled / 10^decimals, without trailing zeros after the point (as %g). */
-static void put_fixed(struct line *l, uint64_t scaled, int decimals)
-{
-	char digits[24];
-	uint64_t p = 1, frac;
-	int n = decimals;
-
-	for (int i = 0; i < decimals; i++)
-		p *= 10;
-	put_u64(l, scaled / p);
-	frac = scaled % p;
-	if (!frac)
-		return;
-	for (int i = decimals - 1; i >= 0; i--) {
-		digits[i] = (char)('0' + frac % 10);
-		frac /= 10;
-	}
-	while (n > 0 && digits[n - 1] == '0')
-		n--;
-	digits[n] = '\0';
-	put_str(l, ".");
-	put_str(l, digits);
-}
-
-/* Whole numbers print whole; others with six significant digits like %.6g
- * (deterministic: IEEE arithmetic only, same result on every machine). */
-static void put_num(struct line *l, double v)
-{
-	static const double pow10[] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9 };
-	double a;
-	int e;
-
-	if (!isfinite(v) || v == 0) {
-		put_str(l, "0");
-		return;
-	}
-	if (v < 0) {
-		put_str(l, "-");
-		v = -v;
-	}
-	if (v == floor(v) && v < 1e15) {
-		put_u64(l, (uint64_t)v);
-		return;
-	}
-	a = v;
-	if (a >= 1e6)
-		goto slow;
-	for (e = 5; e >= -4; e--)
-		if (a >= (e >= 0 ? pow10[e] : 1 / pow10[-e]))
-			break;
-	if (e >= -4) {
-		int dec = 5 - e;
-		double x = a * pow10[dec];
-		uint64_t scaled = (uint64_t)llround(x);
-
-		/* x was rounded by the multiplication; where it lands on a tie,
-		 * only the exact binary value can say which way %.6g goes */
-		if (x - floor(x) == 0.5)
-			goto slow;
-
-		if (scaled >= 1000000 && dec > 0) { /* rounded up into the next decade */
-			dec--;
-			scaled = (uint64_t)llround(a * pow10[dec]);
-		}
-		if (scaled < 1000000) {
-			put_fixed(l, scaled, dec);
-			return;
-		}
-	}
-slow:
-	{
-		char tmp[32];
-
-		snprintf(tmp, sizeof tmp, "%.6g", a);
-		put_str(l, tmp);
-	}
-}
-
-static void put_ts(struct line *l, uint64_t us)
-{
-	char frac[8];
-
-	put_u64(l, us / 1000000);
-	snprintf(frac, sizeof frac, ".%06u", (unsigned)(us % 1000000));
-	put_str(l, frac);
-}
-
-static void addr_text(uint8_t family, const uint8_t *a, char *buf, size_t len)
-{
-	if (!inet_ntop(family == 6 ? AF_INET6 : AF_INET, a, buf, (socklen_t)len))
-		snprintf(buf, len, "?");
-}
-
-static void write_header(struct writer *w)
-{
-	if (w->jsonl)
-		return;
-	fputs("first_ts,last_ts,src_addr,src_port,dst_addr,dst_port,proto,vlan,end_reason,"
-	      "packets_fwd,packets_bwd,bytes_fwd,bytes_bwd", w->out);
-	for (int i = 0; i < w->ncols; i++)
-		fprintf(w->out, ",%s", feat_registry[w->cols[i]].name);
-	fputc('\n', w->out);
-}
-
-/* One identity or feature field: `"name":value` in JSON, `,value` in CSV. */
-static void put_key(struct line *l, bool jsonl, const char *name, bool first)
-{
-	if (jsonl) {
-		put_str(l, first ? "{\"" : ",\"");
-		put_str(l, name);
-		put_str(l, "\":");
-	} else if (!first) {
-		put_str(l, ",");
-	}
-}
-
-static void put_text(struct line *l, bool jsonl, const char *s)
-{
-	if (jsonl)
-		put_str(l, "\"");
-	put_str(l, s);
-	if (jsonl)
-		put_str(l, "\"");
-}
 
 static void write_record(const struct flow_record *r, void *user)
 {
 	struct writer *w = user;
-	static struct line l;
-	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN];
-	const uint64_t counts[4] = { r->packets[0], r->packets[1], r->bytes[0], r->bytes[1] };
-	static const char *const count_names[4] = { "packets_fwd", "packets_bwd", "bytes_fwd", "bytes_bwd" };
-	bool j = w->jsonl;
 
-	addr_text(r->family, r->src, src, sizeof src);
-	addr_text(r->family, r->dst, dst, sizeof dst);
-	l.len = 0;
-	put_key(&l, j, "first_ts", true);
-	put_ts(&l, r->first_us);
-	put_key(&l, j, "last_ts", false);
-	put_ts(&l, r->last_us);
-	put_key(&l, j, "src_addr", false);
-	put_text(&l, j, src);
-	put_key(&l, j, "src_port", false);
-	put_u64(&l, r->sport);
-	put_key(&l, j, "dst_addr", false);
-	put_text(&l, j, dst);
-	put_key(&l, j, "dst_port", false);
-	put_u64(&l, r->dport);
-	put_key(&l, j, "proto", false);
-	put_u64(&l, r->proto);
-	put_key(&l, j, "vlan", false);
-	put_u64(&l, r->vlan);
-	put_key(&l, j, "end_reason", false);
-	put_text(&l, j, flow_end_name(r->end));
-	for (int i = 0; i < 4; i++) {
-		put_key(&l, j, count_names[i], false);
-		put_u64(&l, counts[i]);
-	}
-	for (int i = 0; i < w->ncols; i++) {
-		put_key(&l, j, feat_registry[w->cols[i]].name, false);
-		put_num(&l, r->feat[w->cols[i]]);
-	}
-	put_str(&l, j ? "}\n" : "\n");
-	fwrite(l.buf, 1, l.len, w->out);
+	flow_csv_write_record(&w->csv, r, w->out);
 }
 
 static void list_features(void)
@@ -359,7 +146,7 @@ int cmd_flows(int argc, char **argv)
 	struct flow_meter_options mopt;
 	struct writer w = { 0 };
 	const char *out_path = NULL;
-	bool stats = false;
+	bool stats = false, jsonl = false;
 	struct cap_source *src = NULL;
 	struct flow_meter *m = NULL;
 	char err[512];
@@ -398,9 +185,9 @@ int cmd_flows(int argc, char **argv)
 			break;
 		case OPT_FORMAT:
 			if (!strcmp(optarg, "csv"))
-				w.jsonl = false;
+				jsonl = false;
 			else if (!strcmp(optarg, "jsonl"))
-				w.jsonl = true;
+				jsonl = true;
 			else
 				return cli_usage_error("flows", "invalid --format '%s': expected csv or jsonl", optarg);
 			break;
@@ -452,7 +239,9 @@ int cmd_flows(int argc, char **argv)
 		cap_free(src);
 		return NAD_EXIT_FAILURE;
 	}
-	writer_columns(&w);
+	flow_csv_init(&w.csv);
+	w.csv.jsonl = jsonl;
+	mopt.lookahead = FLOW_METER_LOOKAHEAD_FILE;
 	mopt.on_record = write_record;
 	mopt.user = &w;
 	r = flow_meter_new(&mopt, &m);
@@ -461,7 +250,7 @@ int cmd_flows(int argc, char **argv)
 		rc = NAD_EXIT_FAILURE;
 		goto out;
 	}
-	write_header(&w);
+	flow_csv_write_header(&w.csv, w.out);
 
 	if (!cap_is_file(src)) {
 		struct sigaction sa = { .sa_handler = on_signal };
@@ -478,7 +267,7 @@ int cmd_flows(int argc, char **argv)
 		if (r == CAP_PACKET)
 			flow_meter_feed(m, &p, linktype);
 		else if (r == CAP_IDLE)
-			continue;
+			flow_meter_drain(m); /* no packet for a while: nothing waits */
 		else
 			break;
 		if (stop_requested)

@@ -1,6 +1,7 @@
 /* decode.c - one frame in, one struct dec_packet out: dispatch and counters. */
 #include "decode/dec_internal.h"
 
+#include <stddef.h>
 #include <string.h>
 
 /* Stable names: they are --stats lines and metric labels. */
@@ -77,13 +78,21 @@ static enum dec_reason decode_frame(int linktype, struct cursor *c, struct dec_p
 	}
 }
 
+/* dec_decode() leaves only dns.qname uncleared: nothing but padding may follow it. */
+_Static_assert(offsetof(struct dec_packet, dns.qname) + DEC_DNS_NAME_MAX + 1 + 8 > sizeof(struct dec_packet),
+	       "dns.qname must be the last field of struct dec_packet");
+
 enum dec_reason dec_decode(int linktype, const uint8_t *frame, uint32_t caplen, uint32_t wirelen,
 			   uint64_t ts_us, struct dec_packet *pkt, struct dec_stats *stats)
 {
 	struct cursor c = cursor_make(frame, frame ? caplen : 0);
 	enum dec_reason r;
 
-	memset(pkt, 0, sizeof *pkt);
+	/* Everything but the name buffer, the last and largest field, whose
+	 * bytes after the NUL are never read: clearing a whole struct per
+	 * packet was a tenth of the flow meter's time. */
+	memset(pkt, 0, offsetof(struct dec_packet, dns.qname));
+	pkt->dns.qname[0] = '\0';
 	pkt->ts_us = ts_us;
 	pkt->caplen = caplen;
 	pkt->wirelen = wirelen;

@@ -3,7 +3,8 @@
  * The decoder reads only through struct cursor (common/cursor.h). It never
  * fails fatally: a frame it cannot use is counted under a reason in
  * struct dec_stats and skipped. Every field below is filled from the packet
- * or zeroed; nothing points into the frame after dec_decode() returns.
+ * or zeroed (but for the tail of dns.qname after its NUL); nothing points
+ * into the frame after dec_decode() returns.
  */
 #pragma once
 #include <stdbool.h>
@@ -96,7 +97,9 @@ struct dec_dns {
 	uint8_t qname_labels;
 	uint8_t longest_label;
 	float label_entropy;   /* Shannon entropy (bits/char) of the name's label characters */
-	char qname[DEC_DNS_NAME_MAX + 1]; /* dotted, NUL-terminated; non-printable bytes as '?' */
+	/* dotted, NUL-terminated; non-printable bytes as '?'; bytes after the
+	 * NUL are unspecified. Last field of struct dec_packet (see dec_decode). */
+	char qname[DEC_DNS_NAME_MAX + 1];
 };
 
 struct dec_arp {
@@ -151,7 +154,7 @@ struct dec_packet {
 	uint32_t l4_payload_len; /* transport payload bytes by the IP/transport lengths, not caplen */
 
 	struct dec_arp arp;    /* valid when l3 == DEC_L3_ARP */
-	struct dec_dns dns;    /* valid when dns.present */
+	struct dec_dns dns;    /* valid when dns.present; must stay the last field */
 };
 
 /* Why a frame was not usable, or DEC_OK. The names (dec_reason_name) are

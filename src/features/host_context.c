@@ -50,32 +50,54 @@ static uint64_t mix(uint64_t x)
 	return x;
 }
 
+/* (Fixed-size copies and compares: with a variable length they become
+ * library calls, and these run several times for every flow.) */
 static uint64_t addr_hash(uint8_t family, const uint8_t *a)
 {
 	uint64_t w[2] = { 0, 0 };
 
-	memcpy(w, a, family == 6 ? 16 : 4);
+	if (family == 6)
+		memcpy(w, a, 16);
+	else
+		memcpy(w, a, 4);
 	return mix(w[0] ^ mix(w[1] ^ family));
+}
+
+static struct feat_host *set_of(const struct feat_hosts *h, uint8_t family, const uint8_t *a)
+{
+	return &h->hosts[(addr_hash(family, a) & (h->nsets - 1)) * FEAT_HOST_WAYS];
+}
+
+static struct feat_host *find_in(struct feat_host *set, uint8_t family, const uint8_t *a)
+{
+	for (int w = 0; w < FEAT_HOST_WAYS; w++)
+		if (set[w].family == family &&
+		    (family == 6 ? !memcmp(set[w].addr, a, 16) : !memcmp(set[w].addr, a, 4)))
+			return &set[w];
+	return NULL;
 }
 
 static struct feat_host *lookup(const struct feat_hosts *h, uint8_t family, const uint8_t *a)
 {
-	struct feat_host *set = &h->hosts[(addr_hash(family, a) & (h->nsets - 1)) * FEAT_HOST_WAYS];
-	size_t len = family == 6 ? 16 : 4;
+	return find_in(set_of(h, family, a), family, a);
+}
 
-	for (int w = 0; w < FEAT_HOST_WAYS; w++)
-		if (set[w].family == family && !memcmp(set[w].addr, a, len))
-			return &set[w];
-	return NULL;
+void feat_hosts_prefetch(const struct feat_hosts *h, uint8_t family, const uint8_t *src, const uint8_t *dst)
+{
+	const struct feat_host *s = set_of(h, family, src), *d = set_of(h, family, dst);
+
+	for (int w = 0; w < FEAT_HOST_WAYS; w++) {
+		__builtin_prefetch(&s[w], 1);
+		__builtin_prefetch(&d[w], 1);
+	}
 }
 
 /* Find the host or take the set's emptiest / least recently touched way. */
 static struct feat_host *get(struct feat_hosts *h, uint8_t family, const uint8_t *a, uint64_t ts_us)
 {
-	struct feat_host *f = lookup(h, family, a), *set, *victim;
+	struct feat_host *set = set_of(h, family, a), *f = find_in(set, family, a), *victim;
 
 	if (!f) {
-		set = &h->hosts[(addr_hash(family, a) & (h->nsets - 1)) * FEAT_HOST_WAYS];
 		victim = &set[0];
 		for (int w = 0; w < FEAT_HOST_WAYS && victim->family; w++)
 			if (!set[w].family || set[w].touch_us < victim->touch_us)
@@ -145,12 +167,14 @@ static bool has_ports(uint8_t proto)
 	return proto == 6 || proto == 17;
 }
 
-/* The pair sketch cell of (src, dst, proto, port) in row `row`. */
-static struct feat_pair_cell *pair_cell(const struct feat_hosts *h, int row, uint8_t family, uint8_t proto,
-					const uint8_t *src, const uint8_t *dst, uint16_t port)
+/* The pair sketch key of (src, dst, proto, port), and its cell in row `row`. */
+static uint64_t pair_key(uint8_t family, uint8_t proto, const uint8_t *src, const uint8_t *dst, uint16_t port)
 {
-	uint64_t k = mix(addr_hash(family, src) ^ mix(addr_hash(family, dst) + ((uint64_t)proto << 16 | port)));
+	return mix(addr_hash(family, src) ^ mix(addr_hash(family, dst) + ((uint64_t)proto << 16 | port)));
+}
 
+static struct feat_pair_cell *pair_cell(const struct feat_hosts *h, int row, uint64_t k)
+{
 	/* the rows must disagree on collisions: a second, independent hash */
 	if (row)
 		k = mix(k ^ 0x9e3779b97f4a7c15ull);
@@ -163,6 +187,7 @@ void feat_hosts_flow_start(struct feat_hosts *h, uint8_t family, uint8_t proto, 
 	struct feat_host *f = get(h, family, src, ts_us), *r;
 	uint32_t now = stamp(h, ts_us);
 	uint16_t port = has_ports(proto) ? dport : 0;
+	uint64_t pk = pair_key(family, proto, src, dst, port);
 
 	for (int w = 0; w < 2; w++)
 		decay_add(&f->flows[w], 1, ts_us, tau_s[w]);
@@ -170,7 +195,7 @@ void feat_hosts_flow_start(struct feat_hosts *h, uint8_t family, uint8_t proto, 
 	if (has_ports(proto))
 		sketch_add(f->port_seen, dport, now);
 	for (int row = 0; row < FEAT_PAIR_ROWS; row++) {
-		struct feat_pair_cell *c = pair_cell(h, row, family, proto, src, dst, port);
+		struct feat_pair_cell *c = pair_cell(h, row, pk);
 
 		for (int w = 0; w < 2; w++)
 			decay_add(&c->flows[w], 1, ts_us, tau_s[w]);
@@ -196,11 +221,11 @@ void feat_hosts_flow_end(struct feat_hosts *h, uint8_t family, const uint8_t *sr
 static double pair_flows(const struct feat_hosts *h, const struct feat_flow_id *id, uint64_t ts_us, int w)
 {
 	uint16_t port = has_ports(id->proto) ? id->dport : 0;
+	uint64_t pk = pair_key(id->family, id->proto, id->src, id->dst, port);
 	double best = 0;
 
 	for (int row = 0; row < FEAT_PAIR_ROWS; row++) {
-		double v = decay_at(&pair_cell(h, row, id->family, id->proto, id->src, id->dst, port)->flows[w], ts_us,
-				    tau_s[w]);
+		double v = decay_at(&pair_cell(h, row, pk)->flows[w], ts_us, tau_s[w]);
 
 		if (!row || v < best)
 			best = v;

@@ -65,6 +65,10 @@ struct feat_hosts {
 int feat_hosts_init(struct feat_hosts *h, uint32_t max_hosts);
 void feat_hosts_release(struct feat_hosts *h);
 
+/* A hint: start loading the ways feat_hosts_flow_start() will search for
+ * src and dst (the flow meter calls it a few packets ahead). */
+void feat_hosts_prefetch(const struct feat_hosts *h, uint8_t family, const uint8_t *src, const uint8_t *dst);
+
 /* A flow of IP protocol proto from src to (dst, dport) started at ts_us.
  * Ports count only for TCP and UDP (an ICMP flow's key holds an echo
  * identifier or a type, not a service). */

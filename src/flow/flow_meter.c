@@ -10,12 +10,21 @@
 #include "features/host_context.h"
 #include "flow/flow_frag.h"
 
+/* A decoded packet waiting in the lookahead, with its flow-table key. */
+struct pending {
+	struct dec_packet pkt;
+	struct flow_lookup lk;
+};
+
 struct flow_meter {
 	struct flow_table table;
 	struct feat_hosts hosts;
 	struct flow_frag frags;
 	flow_record_fn on_record;
 	void *user;
+	uint32_t lookahead;
+	uint32_t head, waiting;     /* ring[head] is the oldest of `waiting` packets */
+	struct pending ring[FLOW_METER_LOOKAHEAD_MAX];
 	struct dec_packet pkt;      /* scratch: too big for a hot stack frame */
 	struct flow_record rec;
 	struct flow_meter_stats stats;
@@ -92,6 +101,7 @@ int flow_meter_new(const struct flow_meter_options *opt, struct flow_meter **ret
 	}
 	m->on_record = opt->on_record;
 	m->user = opt->user;
+	m->lookahead = opt->lookahead < FLOW_METER_LOOKAHEAD_MAX ? opt->lookahead : FLOW_METER_LOOKAHEAD_MAX;
 	*ret = m;
 	return 0;
 }
@@ -130,20 +140,19 @@ static void key_ports(const struct dec_packet *p, struct flow_key *k)
 	}
 }
 
-void flow_meter_feed_decoded(struct flow_meter *m, const struct dec_packet *p)
+/* Build the key of an IP packet, give a later fragment its ports, and start
+ * the table's lookup. False for packets that make no flow (ARP, not IP). */
+static bool prepare(struct flow_meter *m, const struct dec_packet *p, struct flow_lookup *ret)
 {
 	struct flow_key k;
 	size_t alen;
-	struct flow *f;
-	bool is_new;
-	int dir;
 
 	if (p->l3 == DEC_L3_ARP) {
 		m->stats.arp_packets++;
-		return;
+		return false;
 	}
 	if (p->l3 != DEC_L3_IPV4 && p->l3 != DEC_L3_IPV6)
-		return;
+		return false;
 	memset(&k, 0, sizeof k);
 	k.family = p->l3 == DEC_L3_IPV6 ? 6 : 4;
 	k.proto = p->ip_proto;
@@ -162,21 +171,87 @@ void flow_meter_feed_decoded(struct flow_meter *m, const struct dec_packet *p)
 					 &k.port[0], &k.port[1]);
 	}
 	m->stats.ip_packets++;
-	f = flow_table_packet(&m->table, &k, p->ts_us, p->ip_len, p->tcp_flags, &dir, &is_new);
-	if (is_new)
-		feat_hosts_flow_start(&m->hosts, k.family, k.proto, k.addr[0], k.addr[1], k.port[1], p->ts_us);
+	flow_table_prepare(&m->table, &k, ret);
+	return true;
+}
+
+static void account(struct flow_meter *m, const struct dec_packet *p, const struct flow_lookup *lk)
+{
+	struct flow *f;
+	bool is_new;
+	int dir;
+
+	f = flow_table_packet_at(&m->table, lk, p->ts_us, p->ip_len, p->tcp_flags, &dir, &is_new);
+	if (is_new) {
+		/* in packet order: the sender, the receiver and its port */
+		feat_hosts_flow_start(&m->hosts, lk->key.family, lk->key.proto, lk->key.addr[lk->side],
+				      lk->key.addr[!lk->side], lk->key.port[!lk->side], p->ts_us);
+	}
 	feat_flow_add(flow_user(f), p, dir);
 }
 
+static void account_oldest(struct flow_meter *m)
+{
+	struct pending *w = &m->ring[m->head];
+
+	account(m, &w->pkt, &w->lk);
+	m->head = (m->head + 1) % FLOW_METER_LOOKAHEAD_MAX;
+	m->waiting--;
+}
+
+void flow_meter_drain(struct flow_meter *m)
+{
+	while (m->waiting)
+		account_oldest(m);
+}
+
+void flow_meter_feed_decoded(struct flow_meter *m, const struct dec_packet *p)
+{
+	struct flow_lookup lk;
+
+	flow_meter_drain(m);
+	if (prepare(m, p, &lk))
+		account(m, p, &lk);
+}
+
+/* With a lookahead of L, a packet's index line is requested when it
+ * arrives, its entry when it is L/2 packets old (the index line is there
+ * by then), and it is accounted when it is L packets old. */
 void flow_meter_feed(struct flow_meter *m, const struct cap_packet *c, int linktype)
 {
-	if (dec_decode(linktype, c->data, c->caplen, c->wirelen, c->ts_us, &m->pkt, &m->stats.dec) != DEC_OK)
+	struct pending *w;
+
+	if (!m->lookahead) {
+		if (dec_decode(linktype, c->data, c->caplen, c->wirelen, c->ts_us, &m->pkt, &m->stats.dec) == DEC_OK)
+			flow_meter_feed_decoded(m, &m->pkt);
 		return;
-	flow_meter_feed_decoded(m, &m->pkt);
+	}
+	if (m->waiting == m->lookahead)
+		account_oldest(m);
+	w = &m->ring[(m->head + m->waiting) % FLOW_METER_LOOKAHEAD_MAX];
+	if (dec_decode(linktype, c->data, c->caplen, c->wirelen, c->ts_us, &w->pkt, &m->stats.dec) != DEC_OK ||
+	    !prepare(m, &w->pkt, &w->lk))
+		return;
+	m->waiting++;
+	if (m->waiting > m->lookahead / 2) {
+		uint32_t mid = m->head + m->waiting - 1 - m->lookahead / 2;
+
+		const struct flow_lookup *lk = &m->ring[mid % FLOW_METER_LOOKAHEAD_MAX].lk;
+
+		/* a packet that will start a flow updates both hosts' context */
+		if (!flow_table_prefetch(&m->table, lk))
+			feat_hosts_prefetch(&m->hosts, lk->key.family, lk->key.addr[0], lk->key.addr[1]);
+	}
+	if (m->waiting > m->lookahead * 3 / 4) {
+		uint32_t late = m->head + m->waiting - 1 - m->lookahead * 3 / 4;
+
+		flow_table_prefetch_links(&m->table, &m->ring[late % FLOW_METER_LOOKAHEAD_MAX].lk);
+	}
 }
 
 void flow_meter_flush(struct flow_meter *m)
 {
+	flow_meter_drain(m);
 	flow_table_flush(&m->table);
 }
 

@@ -36,6 +36,12 @@ struct flow_meter_options {
 	struct flow_table_options table;
 	uint32_t max_hosts;        /* host-context table size */
 	uint32_t frag_slots;       /* first-fragment cache size */
+	/* Packets decoded ahead of the one being accounted (0..FLOW_METER_LOOKAHEAD_MAX),
+	 * so the flow entries of later packets are already on their way from
+	 * memory when they are needed. Records are the same; they come out
+	 * up to this many packets later, and flow_meter_drain() catches up.
+	 * 0 (the default) accounts every packet before flow_meter_feed() returns. */
+	uint32_t lookahead;
 	uint64_t seed;             /* hash key; output does not depend on it */
 	flow_record_fn on_record;
 	void *user;
@@ -43,6 +49,10 @@ struct flow_meter_options {
 
 #define FLOW_METER_MAX_HOSTS_DEFAULT 4096u
 #define FLOW_METER_FRAG_SLOTS_DEFAULT 1024u
+#define FLOW_METER_LOOKAHEAD_MAX 32u
+/* What an offline reader should use: enough to cover a cache miss or two,
+ * little enough for the waiting packets to stay in the L1 cache. */
+#define FLOW_METER_LOOKAHEAD_FILE 8u
 
 void flow_meter_options_default(struct flow_meter_options *ret);
 
@@ -65,12 +75,20 @@ int flow_meter_new(const struct flow_meter_options *opt, struct flow_meter **ret
 /* One captured frame. */
 void flow_meter_feed(struct flow_meter *m, const struct cap_packet *p, int linktype);
 
-/* One decoded packet (dec_decode said DEC_OK); what flow_meter_feed() does after decoding. */
+/* One decoded packet (dec_decode said DEC_OK); what flow_meter_feed() does
+ * after decoding, without lookahead (packets waiting from
+ * flow_meter_feed() are accounted first). */
 void flow_meter_feed_decoded(struct flow_meter *m, const struct dec_packet *p);
+
+/* Account every packet still waiting in the lookahead (a live capture
+ * calls this when no packet came for a while). */
+void flow_meter_drain(struct flow_meter *m);
 
 /* End of input: every active flow is written (end_of_input, or fin/rst for closed ones). */
 void flow_meter_flush(struct flow_meter *m);
 
+/* With a lookahead, the flow table's counters lag the packet counters by
+ * the packets still waiting (none after flow_meter_drain/flush). */
 void flow_meter_get_stats(const struct flow_meter *m, struct flow_meter_stats *ret);
 
 /* Bytes each flow table entry takes (struct flow + feature accumulators). */

@@ -1,18 +1,26 @@
 /* flow_table.c - the bounded bidirectional flow table (flow_table.h).
  *
  * Entries live in one array allocated at start-up and are linked by 32-bit
- * indices: a hash chain, one idle list per timeout class and one active
- * list. Every idle list holds flows of a single timeout, ordered by the
- * table clock of their last packet (a touched flow moves to the tail), so
- * its head is always the next to expire and expiry is O(1) per flow. The
- * active list is ordered by when each record began. Eviction takes the
- * least recently touched flow among the idle list heads.
+ * indices: one idle list per timeout class and one active list. Every idle
+ * list holds flows of a single timeout, ordered by the table clock of their
+ * last packet (a touched flow moves to the tail), so its head is always the
+ * next to expire and expiry is O(1) per flow. The active list is ordered by
+ * when each record began. Eviction takes the least recently touched flow
+ * among the idle list heads.
+ *
+ * Keys are found through a separate open-addressing index of (hash, entry)
+ * pairs kept at most half full: a lookup reads one cache line of the index
+ * and the one entry whose hash matches, and never walks through other
+ * flows' entries as a chained table does.
  */
 #include "flow/flow_table.h"
+
+#include "common/bytes.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #define NONE UINT32_MAX
 #define US 1000000ull
@@ -89,30 +97,65 @@ static inline uint32_t index_of(const struct flow_table *t, const struct flow *f
 	return (uint32_t)(((const unsigned char *)f - t->entries) / t->stride);
 }
 
+/* Zeroed memory straight from mmap, so pages never touched stay out of the
+ * resident set, asked for in huge pages where the kernel has them: at 100k
+ * flows every packet reaches a random entry, and with 4 KiB pages nearly
+ * every one of those is also a TLB miss. */
+static void *big_alloc(size_t len, size_t *ret_len)
+{
+	const size_t huge = 2u << 20;
+	size_t full = (len + huge - 1) & ~(huge - 1);
+	unsigned char *p = mmap(NULL, full + huge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uintptr_t a;
+
+	if (p == MAP_FAILED)
+		return NULL;
+	/* keep a huge-page aligned piece, return the rest */
+	a = ((uintptr_t)p + huge - 1) & ~(uintptr_t)(huge - 1);
+	if (a > (uintptr_t)p)
+		munmap(p, a - (uintptr_t)p);
+	if ((uintptr_t)p + full + huge > a + full)
+		munmap((void *)(a + full), (uintptr_t)p + full + huge - (a + full));
+#ifdef MADV_HUGEPAGE
+	madvise((void *)a, full, MADV_HUGEPAGE);
+#endif
+	*ret_len = full;
+	return (void *)a;
+}
+
+static void big_free(void *p, size_t len)
+{
+	if (p)
+		munmap(p, len);
+}
+
 int flow_table_init(struct flow_table *t, const struct flow_table_options *opt, size_t user_size,
 		    uint64_t seed, flow_end_fn on_end, void *user)
 {
 	size_t head = (sizeof(struct flow) + 7) & ~(size_t)7;
-	uint32_t nb = 1;
+	uint32_t nb = 2;
 
 	memset(t, 0, sizeof *t);
-	if (!opt->max_flows || opt->max_flows >= NONE / 2 || !on_end)
+	if (!opt->max_flows || opt->max_flows >= NONE / 4 || !on_end)
 		return -EINVAL;
-	while (nb < opt->max_flows)
+	/* at most half full: probe runs stay short */
+	while (nb < 2 * opt->max_flows)
 		nb <<= 1;
 	t->opt = *opt;
 	t->stride = head + ((user_size + 7) & ~(size_t)7);
 	/* calloc and the fresh mark keep untouched entries out of the
 	 * resident set: a table sized for 262144 flows costs little RAM until
 	 * the flows exist. */
-	t->entries = calloc(opt->max_flows, t->stride);
-	t->buckets = malloc((size_t)nb * sizeof *t->buckets);
-	if (!t->entries || !t->buckets) {
+	t->entries = big_alloc((size_t)opt->max_flows * t->stride, &t->entries_len);
+	t->slots = big_alloc((size_t)nb * sizeof *t->slots, &t->slots_len);
+	t->idle = big_alloc((size_t)opt->max_flows * sizeof *t->idle, &t->idle_len);
+	t->active = big_alloc((size_t)opt->max_flows * sizeof *t->active, &t->active_len);
+	if (!t->entries || !t->slots || !t->idle || !t->active) {
 		flow_table_release(t);
 		return -ENOMEM;
 	}
-	memset(t->buckets, 0xff, (size_t)nb * sizeof *t->buckets);
-	t->nbuckets = nb;
+	memset(t->slots, 0xff, (size_t)nb * sizeof *t->slots);
+	t->slot_mask = nb - 1;
 	t->free_head = NONE;
 	for (int c = 0; c < FLOW_IDLE_CLASSES; c++)
 		t->ihead[c] = t->itail[c] = NONE;
@@ -127,10 +170,14 @@ int flow_table_init(struct flow_table *t, const struct flow_table_options *opt, 
 
 void flow_table_release(struct flow_table *t)
 {
-	free(t->entries);
-	free(t->buckets);
+	big_free(t->entries, t->entries_len);
+	big_free(t->slots, t->slots_len);
+	big_free(t->idle, t->idle_len);
+	big_free(t->active, t->active_len);
 	t->entries = NULL;
-	t->buckets = NULL;
+	t->slots = NULL;
+	t->idle = NULL;
+	t->active = NULL;
 }
 
 /* A multiply-xorshift mix over the key's five 64-bit words: cheap, and every
@@ -154,9 +201,22 @@ _Static_assert(sizeof(struct flow_key) == 40, "flow_key is hashed as five 64-bit
 
 /* Canonical order: side 0 holds the smaller (address, port). Returns the
  * key side the packet's sender ended up on. */
+/* memcmp() order of two addresses, a word at a time (no library call;
+ * IPv4 is decided by the first word). */
+static int addr_cmp(const uint8_t *a, const uint8_t *b)
+{
+	for (int i = 0; i < 16; i += 4) {
+		uint32_t x = load_be32(a + i), y = load_be32(b + i);
+
+		if (x != y)
+			return x < y ? -1 : 1;
+	}
+	return 0;
+}
+
 static int canonicalise(const struct flow_key *in, struct flow_key *out)
 {
-	int c = memcmp(in->addr[0], in->addr[1], 16);
+	int c = addr_cmp(in->addr[0], in->addr[1]);
 
 	*out = *in;
 	if (c > 0 || (c == 0 && in->port[0] > in->port[1])) {
@@ -169,75 +229,135 @@ static int canonicalise(const struct flow_key *in, struct flow_key *out)
 	return 0;
 }
 
-/* Doubly linked lists through index fields: the idle lists use iprev/inext,
- * the active list aprev/anext. */
-#define LIST_UNLINK(t, f, prev, next, head, tail)                  \
-	do {                                                       \
-		if ((f)->prev != NONE)                             \
-			entry(t, (f)->prev)->next = (f)->next;     \
-		else                                               \
-			(head) = (f)->next;                        \
-		if ((f)->next != NONE)                             \
-			entry(t, (f)->next)->prev = (f)->prev;     \
-		else                                               \
-			(tail) = (f)->prev;                        \
+/* Every cache line of entry i. A macro, not a function: GCC 12 finds
+ * that a function doing nothing but prefetch has no effect, and drops its
+ * calls. */
+#define PREFETCH_ENTRY(t, i)                                                 \
+	do {                                                                 \
+		const char *pe_ = (const char *)entry((t), (i));             \
+		for (size_t off_ = 0; off_ < (t)->stride; off_ += 64)        \
+			__builtin_prefetch(pe_ + off_, 1);                   \
+		if ((t)->stride % 64)                                        \
+			__builtin_prefetch(pe_ + (t)->stride - 1, 1);        \
 	} while (0)
 
-#define LIST_APPEND(t, f, i, prev, next, head, tail)               \
-	do {                                                       \
-		(f)->prev = (tail);                                \
-		(f)->next = NONE;                                  \
-		if ((tail) != NONE)                                \
-			entry(t, tail)->next = (i);                \
-		else                                               \
-			(head) = (i);                              \
-		(tail) = (i);                                      \
-	} while (0)
-
-static void idle_unlink(struct flow_table *t, struct flow *f)
+/* The idle lists and the active list are doubly linked through arrays of
+ * links apart from the entries (t->idle, t->active). Every packet moves
+ * its flow to the tail of its idle list, which writes to both neighbours,
+ * and every flow's end unlinks it from both lists: in the dense arrays
+ * those are small writes, not more random entries of the big array. */
+static void list_unlink(struct flow_link *links, uint32_t i, uint32_t *head, uint32_t *tail)
 {
-	LIST_UNLINK(t, f, iprev, inext, t->ihead[f->tclass], t->itail[f->tclass]);
+	struct flow_link *l = &links[i];
+
+	if (l->prev != NONE)
+		links[l->prev].next = l->next;
+	else
+		*head = l->next;
+	if (l->next != NONE)
+		links[l->next].prev = l->prev;
+	else
+		*tail = l->prev;
 }
 
-static void idle_append(struct flow_table *t, struct flow *f)
+static void list_append(struct flow_link *links, uint32_t i, uint32_t *head, uint32_t *tail)
 {
-	uint32_t i = index_of(t, f);
-
-	LIST_APPEND(t, f, i, iprev, inext, t->ihead[f->tclass], t->itail[f->tclass]);
+	links[i].prev = *tail;
+	links[i].next = NONE;
+	if (*tail != NONE)
+		links[*tail].next = i;
+	else
+		*head = i;
+	*tail = i;
 }
 
-static void active_unlink(struct flow_table *t, struct flow *f)
+static void idle_unlink(struct flow_table *t, uint32_t i, enum flow_timeout c)
 {
-	LIST_UNLINK(t, f, aprev, anext, t->ahead, t->atail);
+	list_unlink(t->idle, i, &t->ihead[c], &t->itail[c]);
 }
 
-static void active_append(struct flow_table *t, struct flow *f)
+static void idle_append(struct flow_table *t, uint32_t i, enum flow_timeout c)
 {
-	uint32_t i = index_of(t, f);
-
-	LIST_APPEND(t, f, i, aprev, anext, t->ahead, t->atail);
+	list_append(t->idle, i, &t->ihead[c], &t->itail[c]);
 }
 
-static struct flow *find(const struct flow_table *t, const struct flow_key *k, uint32_t h)
+static void active_unlink(struct flow_table *t, uint32_t i)
 {
-	for (uint32_t i = t->buckets[h & (t->nbuckets - 1)]; i != NONE;) {
-		struct flow *f = entry(t, i);
+	list_unlink(t->active, i, &t->ahead, &t->atail);
+}
 
-		if (!memcmp(&f->key, k, sizeof *k))
+static void active_append(struct flow_table *t, uint32_t i)
+{
+	list_append(t->active, i, &t->ahead, &t->atail);
+}
+
+/* The index slot holding entry i (whose hash is h); it is there by construction. */
+static uint32_t slot_of(const struct flow_table *t, uint32_t h, uint32_t i)
+{
+	uint32_t p = h & t->slot_mask;
+
+	while (t->slots[p].entry != i)
+		p = (p + 1) & t->slot_mask;
+	return p;
+}
+
+/* Keys are equal: five word compares instead of a call to memcmp. */
+static inline bool same_key(const struct flow_key *a, const struct flow_key *b)
+{
+	uint64_t x[5], y[5], d = 0;
+
+	memcpy(x, a, sizeof x);
+	memcpy(y, b, sizeof y);
+	for (int i = 0; i < 5; i++)
+		d |= x[i] ^ y[i];
+	return !d;
+}
+
+/* The flow with key k (hash h), or NULL; *ret_slot is where k is or would go. */
+static struct flow *find(const struct flow_table *t, const struct flow_key *k, uint32_t h, uint32_t *ret_slot)
+{
+	uint32_t p = h & t->slot_mask;
+
+	for (;; p = (p + 1) & t->slot_mask) {
+		const struct flow_slot *s = &t->slots[p];
+		struct flow *f;
+
+		if (s->entry == NONE)
+			break;
+		if (s->hash != h)
+			continue;
+		f = entry(t, s->entry);
+		if (same_key(&f->key, k)) {
+			*ret_slot = p;
 			return f;
-		i = f->hnext;
+		}
 	}
+	*ret_slot = p;
 	return NULL;
 }
 
-static void hash_unlink(struct flow_table *t, struct flow *f)
+/* Remove the slot at p; later slots of the run move back into the hole if
+ * that is no further from their home slot, so no tombstones are needed
+ * and a lookup still stops at the first empty slot. */
+static void index_remove(struct flow_table *t, uint32_t p)
 {
-	uint32_t *p = &t->buckets[key_hash(t, &f->key) & (t->nbuckets - 1)];
-	uint32_t i = index_of(t, f);
+	uint32_t q = p;
 
-	while (*p != i)
-		p = &entry(t, *p)->hnext;
-	*p = f->hnext;
+	for (;;) {
+		uint32_t home;
+
+		q = (q + 1) & t->slot_mask;
+		if (t->slots[q].entry == NONE)
+			break;
+		home = t->slots[q].hash & t->slot_mask;
+		/* the slot at q may fill the hole at p unless its home lies
+		 * cyclically in (p, q] */
+		if (((q - home) & t->slot_mask) >= ((q - p) & t->slot_mask)) {
+			t->slots[p] = t->slots[q];
+			p = q;
+		}
+	}
+	t->slots[p].entry = NONE;
 }
 
 /* Emit and remove. Flows that carry no packet (the remainder after an
@@ -250,11 +370,13 @@ static void end_flow(struct flow_table *t, struct flow *f, enum flow_end why)
 		t->stats.ended[why]++;
 		t->on_end(f, why, t->user);
 	}
-	hash_unlink(t, f);
-	idle_unlink(t, f);
-	active_unlink(t, f);
-	f->hnext = t->free_head;
-	t->free_head = index_of(t, f);
+	uint32_t i = index_of(t, f);
+
+	index_remove(t, slot_of(t, f->hash, i));
+	idle_unlink(t, i, f->tclass);
+	active_unlink(t, i);
+	t->idle[i].next = t->free_head;
+	t->free_head = i;
 	t->stats.active--;
 }
 
@@ -268,8 +390,8 @@ static void active_expire(struct flow_table *t, struct flow *f)
 	f->bytes[0] = f->bytes[1] = 0;
 	f->first_us = f->last_us = 0;
 	f->seg_us = t->now_us;
-	active_unlink(t, f);
-	active_append(t, f);
+	active_unlink(t, index_of(t, f));
+	active_append(t, index_of(t, f));
 }
 
 void flow_table_advance(struct flow_table *t, uint64_t now_us)
@@ -282,6 +404,10 @@ void flow_table_advance(struct flow_table *t, uint64_t now_us)
 
 			if (t->now_us - f->touch_us <= t->to_us[c])
 				break;
+			/* the next head is read at once if this burst goes on,
+			 * else by the next packet */
+			if (t->idle[t->ihead[c]].next != NONE)
+				PREFETCH_ENTRY(t, t->idle[t->ihead[c]].next);
 			end_flow(t, f, FLOW_END_IDLE);
 		}
 	}
@@ -318,7 +444,7 @@ static struct flow *alloc_entry(struct flow_table *t)
 		evict_one(t);
 	if (t->free_head != NONE) {
 		f = entry(t, t->free_head);
-		t->free_head = f->hnext;
+		t->free_head = t->idle[t->free_head].next;
 		memset(f, 0, t->stride);
 	} else {
 		f = entry(t, t->fresh++); /* still zero from calloc */
@@ -374,18 +500,61 @@ static enum flow_timeout tcp_next(struct flow *f, int dir, uint8_t flags)
 	return c;
 }
 
-struct flow *flow_table_packet(struct flow_table *t, const struct flow_key *k, uint64_t ts_us,
-			       uint32_t ip_len, uint8_t tcp_flags, int *ret_dir, bool *ret_new)
+void flow_table_prepare(const struct flow_table *t, const struct flow_key *k, struct flow_lookup *ret)
 {
-	struct flow_key ck;
-	int side = canonicalise(k, &ck);
-	uint32_t h = key_hash(t, &ck);
+	ret->side = canonicalise(k, &ret->key);
+	ret->hash = key_hash(t, &ret->key);
+	__builtin_prefetch(&t->slots[ret->hash & t->slot_mask]);
+}
+
+bool flow_table_prefetch(const struct flow_table *t, const struct flow_lookup *l)
+{
+	uint32_t p = l->hash & t->slot_mask;
+
+	/* the run's first line only: a longer run is rare at half load, and
+	 * "maybe" is the safe answer there */
+	for (int n = 0; n < 8; n++, p = (p + 1) & t->slot_mask) {
+		const struct flow_slot *s = &t->slots[p];
+
+		if (s->entry == NONE)
+			return false;
+		if (s->hash == l->hash) {
+			PREFETCH_ENTRY(t, s->entry);
+			__builtin_prefetch(&t->idle[s->entry], 1);
+			return true;
+		}
+	}
+	return true;
+}
+
+void flow_table_prefetch_links(const struct flow_table *t, const struct flow_lookup *l)
+{
+	uint32_t slot;
+	const struct flow *f = find(t, &l->key, l->hash, &slot);
+	const struct flow_link *k;
+
+	/* accounting moves the flow to the tail of its idle list, which
+	 * writes to both of its neighbours there */
+	if (!f)
+		return;
+	k = &t->idle[index_of(t, f)];
+	if (k->prev != NONE)
+		__builtin_prefetch(&t->idle[k->prev], 1);
+	if (k->next != NONE)
+		__builtin_prefetch(&t->idle[k->next], 1);
+}
+
+struct flow *flow_table_packet_at(struct flow_table *t, const struct flow_lookup *l, uint64_t ts_us,
+				  uint32_t ip_len, uint8_t tcp_flags, int *ret_dir, bool *ret_new)
+{
+	const struct flow_key *ck = &l->key;
 	struct flow *f;
 	bool is_new = false;
+	uint32_t slot;
 	int dir;
 
 	flow_table_advance(t, ts_us);
-	f = find(t, &ck, h);
+	f = find(t, ck, l->hash, &slot);
 	/* A new SYN on the key of a closed flow is the port being reused:
 	 * the old flow is over, this packet starts the next one. */
 	if (f && f->tclass == FLOW_TO_TCP_CLOSED && (tcp_flags & 0x12) == 0x02) {
@@ -398,22 +567,24 @@ struct flow *flow_table_packet(struct flow_table *t, const struct flow_key *k, u
 
 		f = alloc_entry(t);
 		i = index_of(t, f);
-		f->key = ck;
-		f->init_side = (uint8_t)side;
-		f->tclass = base_class(&ck, tcp_flags);
+		f->key = *ck;
+		f->hash = l->hash;
+		f->init_side = (uint8_t)l->side;
+		f->tclass = base_class(ck, tcp_flags);
 		f->seg_us = t->now_us;
-		f->hnext = t->buckets[h & (t->nbuckets - 1)];
-		t->buckets[h & (t->nbuckets - 1)] = i;
-		f->iprev = f->inext = f->aprev = f->anext = NONE;
+		/* ending or evicting flows may have moved slots: look again */
+		find(t, ck, l->hash, &slot);
+		t->slots[slot].hash = l->hash;
+		t->slots[slot].entry = i;
 		f->touch_us = t->now_us;
-		idle_append(t, f);
-		active_append(t, f);
+		idle_append(t, i, f->tclass);
+		active_append(t, i);
 		t->stats.created++;
 		if (++t->stats.active > t->stats.peak_active)
 			t->stats.peak_active = t->stats.active;
 		is_new = true;
 	}
-	dir = side ^ f->init_side;
+	dir = l->side ^ f->init_side;
 	if ((!f->packets[0] && !f->packets[1]) || ts_us < f->first_us)
 		f->first_us = ts_us;
 	if (ts_us > f->last_us)
@@ -421,19 +592,47 @@ struct flow *flow_table_packet(struct flow_table *t, const struct flow_key *k, u
 	f->packets[dir]++;
 	f->bytes[dir] += ip_len;
 
-	idle_unlink(t, f);
-	if (ck.proto == 6)
-		f->tclass = tcp_next(f, dir, tcp_flags);
-	f->touch_us = t->now_us;
-	idle_append(t, f);
+	{
+		uint32_t i = index_of(t, f);
+		enum flow_timeout c = f->tclass;
+
+		if (ck->proto == 6)
+			f->tclass = tcp_next(f, dir, tcp_flags);
+		f->touch_us = t->now_us;
+		/* a flow sending a burst is already the tail of its list */
+		if (f->tclass != c || t->itail[c] != i) {
+			idle_unlink(t, i, c);
+			idle_append(t, i, f->tclass);
+		}
+	}
 
 	*ret_dir = dir;
 	*ret_new = is_new;
 	return f;
 }
 
+struct flow *flow_table_packet(struct flow_table *t, const struct flow_key *k, uint64_t ts_us,
+			       uint32_t ip_len, uint8_t tcp_flags, int *ret_dir, bool *ret_new)
+{
+	struct flow_lookup l;
+
+	flow_table_prepare(t, k, &l);
+	return flow_table_packet_at(t, &l, ts_us, ip_len, tcp_flags, ret_dir, ret_new);
+}
+
 void flow_table_flush(struct flow_table *t)
 {
-	while (t->ahead != NONE)
+	/* Writing a record takes long enough to fetch the entry two ahead in
+	 * the list, and the index line and links of the next one. */
+	while (t->ahead != NONE) {
+		uint32_t n = t->active[t->ahead].next;
+
+		if (n != NONE) {
+			__builtin_prefetch(&t->slots[entry(t, n)->hash & t->slot_mask], 1);
+			__builtin_prefetch(&t->idle[n], 1);
+			if (t->active[n].next != NONE)
+				PREFETCH_ENTRY(t, t->active[n].next);
+		}
 		end_flow(t, entry(t, t->ahead), FLOW_END_EOF);
+	}
 }

@@ -79,9 +79,7 @@ struct flow {
 	uint64_t seg_us;            /* table clock when this record began: active order */
 	uint64_t packets[2];        /* [0] initiator to responder, [1] back */
 	uint64_t bytes[2];
-	uint32_t hnext;             /* hash chain */
-	uint32_t iprev, inext;      /* idle list of its timeout class */
-	uint32_t aprev, anext;      /* active list, oldest record first */
+	uint32_t hash;              /* key_hash() of key: its place in the index */
 	uint8_t init_side;          /* key side of the initiator */
 	uint8_t tclass;             /* enum flow_timeout */
 	uint8_t fin_dirs;           /* bit d: direction d sent FIN */
@@ -102,14 +100,30 @@ struct flow_table_stats {
 	uint64_t restarted;            /* SYN on a closed flow's key started a new flow */
 };
 
+/* One slot of the hash index: the low 32 bits of the key's hash and the
+ * entry's index (UINT32_MAX: empty). Eight slots share a cache line, so a
+ * lookup reads one line of the index and, unless two keys share all 32
+ * bits, only the entry it is looking for. */
+struct flow_slot {
+	uint32_t hash;
+	uint32_t entry;
+};
+
+struct flow_link {
+	uint32_t prev, next;
+};
+
 struct flow_table {
 	struct flow_table_options opt;
 	size_t stride;               /* bytes per entry: struct flow + user data */
 	unsigned char *entries;      /* max_flows entries */
-	uint32_t *buckets;
-	uint32_t nbuckets;           /* power of two */
+	struct flow_link *idle;      /* per entry: neighbours in the idle list of its timeout class */
+	struct flow_link *active;    /* per entry: neighbours in the active list, oldest record first */
+	size_t entries_len, slots_len, idle_len, active_len; /* bytes mapped */
+	struct flow_slot *slots;     /* open addressing, linear probing, at most half full */
+	uint32_t slot_mask;          /* slots - 1; slots is a power of two */
 	uint32_t fresh;              /* entries below this index have been used */
-	uint32_t free_head;          /* list through hnext of returned entries */
+	uint32_t free_head;          /* list through idle[].next of returned entries */
 	uint32_t ihead[FLOW_IDLE_CLASSES], itail[FLOW_IDLE_CLASSES];
 	uint32_t ahead, atail;
 	uint64_t now_us;             /* largest packet time seen */
@@ -134,6 +148,28 @@ void flow_table_release(struct flow_table *t);
  * *ret_new is true if the packet started a new flow. Never NULL. */
 struct flow *flow_table_packet(struct flow_table *t, const struct flow_key *k, uint64_t ts_us,
 			       uint32_t ip_len, uint8_t tcp_flags, int *ret_dir, bool *ret_new);
+
+/* The same in three steps, so that a caller holding several packets can
+ * start the memory loads of later packets while it accounts earlier ones
+ * (at 100k flows nearly every lookup misses the cache):
+ *   flow_table_prepare()     canonical key and hash; prefetches its index line
+ *   flow_table_prefetch()    reads the index line; prefetches the matching entry
+ *   flow_table_packet_at()   what flow_table_packet() does, with that key
+ * Prefetching is only a hint: any number of other packets may be accounted
+ * between the steps, and the result is exactly that of flow_table_packet(). */
+struct flow_lookup {
+	struct flow_key key;   /* canonical */
+	uint32_t hash;
+	int side;              /* key side of the packet's sender */
+};
+
+void flow_table_prepare(const struct flow_table *t, const struct flow_key *k, struct flow_lookup *ret);
+/* Returns false when no flow can have this key (the packet would start one). */
+bool flow_table_prefetch(const struct flow_table *t, const struct flow_lookup *l);
+/* Once the entry is in cache: prefetch the neighbours accounting will update. */
+void flow_table_prefetch_links(const struct flow_table *t, const struct flow_lookup *l);
+struct flow *flow_table_packet_at(struct flow_table *t, const struct flow_lookup *l, uint64_t ts_us,
+				  uint32_t ip_len, uint8_t tcp_flags, int *ret_dir, bool *ret_new);
 
 /* Expire what is due at time now_us (advances the clock; never moves it back). */
 void flow_table_advance(struct flow_table *t, uint64_t now_us);

@@ -261,8 +261,72 @@ static void test_no_allocation(void)
 	flow_table_release(&t);
 }
 
+/* The hash index under churn: a small table, many keys, random order. A
+ * reference model says which keys must be in the table (the callback
+ * removes them) and how many packets each has; a lookup that lost its key
+ * would create a second flow and show as a wrong is_new or count. */
+#define CHURN_KEYS 3000
+
+static bool churn_in[CHURN_KEYS];
+static uint64_t churn_count[CHURN_KEYS];
+
+static void churn_end(struct flow *f, enum flow_end why, void *user)
+{
+	uint32_t id = (uint32_t)flow_port(f, 0) | (uint32_t)flow_port(f, 1) << 16;
+
+	(void)user;
+	(void)why;
+	CHECK(id < CHURN_KEYS && churn_in[id]);
+	if (id < CHURN_KEYS) {
+		CHECK_EQ_INT(f->packets[0] + f->packets[1], churn_count[id]);
+		churn_in[id] = false;
+	}
+}
+
+static void test_index_churn(void)
+{
+	struct flow_table t;
+	struct flow_table_options o;
+	uint64_t x = 88172645463325252ull;
+	int dir;
+	bool n;
+
+	flow_table_options_default(&o);
+	o.max_flows = 700;
+	CHECK_EQ_INT(flow_table_init(&t, &o, 8, 12345, churn_end, NULL), 0);
+	for (uint32_t i = 0; i < 400000; i++) {
+		uint32_t id;
+		struct flow_key k;
+		struct flow *f;
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		/* skewed: low ids come back often, high ones rarely */
+		id = (uint32_t)(x % CHURN_KEYS) % (uint32_t)(1 + (x >> 40) % CHURN_KEYS);
+		/* port 0 on side 0 is the id's low half, so the callback can name the key */
+		k = key(17, 1, (uint16_t)(id & 0xffff), 1, (uint16_t)(id >> 16));
+		k.addr[1][3] = 2;
+		f = flow_table_packet(&t, &k, (uint64_t)i * 1000, 100, 0, &dir, &n);
+		CHECK(n == !churn_in[id]);
+		if (n)
+			churn_count[id] = 0;
+		churn_in[id] = true;
+		churn_count[id]++;
+		CHECK_EQ_INT(f->packets[0] + f->packets[1], churn_count[id]);
+		if (check_failures > 20)
+			break;
+	}
+	CHECK(t.stats.ended[FLOW_END_EVICTED] > 1000);
+	flow_table_flush(&t);
+	for (uint32_t id = 0; id < CHURN_KEYS; id++)
+		CHECK(!churn_in[id]);
+	flow_table_release(&t);
+}
+
 int main(void)
 {
+	test_index_churn();
 	test_bidirectional();
 	test_idle_timeouts();
 	test_tcp_close();
