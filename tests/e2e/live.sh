@@ -96,7 +96,21 @@ until grep -q "reloaded configuration" "$WORK/log"; do
 done
 ip netns exec "$NS_TX" timeout 60 tcpreplay -q -i "$IF_TX" "$SCAN" > "$WORK/replay2" 2>&1 ||
 	{ cat "$WORK/replay2"; fail "tcpreplay scan"; }
-sleep 1.5   # two watchdog periods, and the last frames into the ring
+# Every frame sent must be read before SIGTERM (what is still in the ring
+# then is not): wait until nad's packet count, published every 10 s in the
+# database, reaches what tcpreplay sent, not a fixed time.
+sent=0
+for f in "$WORK/replay1" "$WORK/replay2"; do
+	n=$(sed -n 's/.*Actual: \([0-9]*\) packets.*/\1/p' "$f" | head -n 1)
+	[ -n "$n" ] || { cat "$f"; fail "no packet count in tcpreplay's output"; }
+	sent=$((sent + n))
+done
+i=0
+until [ "$(sqlite3 "$WORK/out/nad.db" "select value from service_status where key = 'packets'" 2> /dev/null)" -ge "$sent" ] 2> /dev/null; do
+	[ $i -lt 600 ] || { cat "$WORK/log"; fail "nad did not read the $sent frames sent within 60 s"; }
+	sleep 0.1
+	i=$((i + 1))
+done
 # A broken configuration on SIGHUP is refused; the running one is kept.
 cp "$WORK/out/nad.conf" "$WORK/good.conf"
 echo "no_such_key = 1" >> "$WORK/out/nad.conf"

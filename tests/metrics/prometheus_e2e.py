@@ -268,7 +268,6 @@ def main():
     wait_for("the incident at the webhook receiver", 60, lambda: Receiver.posts)
     wait_for("the delivery counted on /metrics", 30, lambda: b'nad_alerts_sent_total{sink="webhook"} %d\n'
              % len(Receiver.posts) in get("http://127.0.0.1:%d/metrics" % p_det)[1])
-    time.sleep(3)  # three more scrapes and rule evaluations
 
     # /metrics as nad serves it: promtool's linter has nothing to say.
     figures = {}
@@ -307,16 +306,30 @@ def main():
     ]
     if st["capture"]["packets"] != fed[0] and st["capture"]["packets"] != fed[1]:
         fail("/status counts %d packets; the captures hold %s" % (st["capture"]["packets"], fed))
-    for expr, want in checks:
-        data, err = prom_query(p_prom, expr)
-        if err:
-            fail("query %s: %s" % (expr, err))
-        got = finite_values(data)
-        if want is None:
-            if got:
-                fail("%s: expected no series, got %s" % (expr, got))
-        elif got != [float(want)]:
-            fail("%s: Prometheus has %s, nad says %s" % (expr, got, want))
+
+    def disagreements():
+        out = []
+        for expr, want in checks:
+            data, err = prom_query(p_prom, expr)
+            if err:
+                fail("query %s: %s" % (expr, err))
+            got = finite_values(data)
+            if want is None:
+                if got:
+                    out.append("%s: expected no series, got %s" % (expr, got))
+            elif got != [float(want)]:
+                out.append("%s: Prometheus has %s, nad says %s" % (expr, got, want))
+        return out
+
+    # Prometheus shows the final figures once it has scraped after the end
+    # (every second; a loaded machine can make a scrape time out): poll
+    # rather than wait a fixed time, then every figure must agree.
+    end = time.time() + 60
+    while disagreements() and time.time() < end:
+        time.sleep(0.5)
+    wrong = disagreements()
+    if wrong:
+        fail("after 60 s:\n  " + "\n  ".join(wrong))
     data, _ = prom_query(p_prom, 'nad_learning_progress_ratio{%s}' % learn_inst)
     progress = finite_values(data)
     if len(progress) != 1 or not 0 < progress[0] < 1:
