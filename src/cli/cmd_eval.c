@@ -32,6 +32,7 @@
 #include "eval/summary.h"
 #include "eval/zscore.h"
 #include "flow/flow_csv.h"
+#include "model/train/train.h"
 
 extern char **environ;
 
@@ -242,7 +243,7 @@ static void work_path(const struct state *s, const char *name, char *buf, size_t
 	snprintf(buf, len, "%s/%s", s->workdir, name);
 }
 
-/* ---- training: exactly `nad flows` then `nad train` ---------------------- */
+/* ---- training: `nad flows`, then what `nad train` does ------------------- */
 
 static int make_train_csvs(struct state *s)
 {
@@ -264,37 +265,35 @@ static int make_train_csvs(struct state *s)
 	return 0;
 }
 
-/* Train on every training capture but `exclude` (-1: all of them). */
+/* Train on every training capture but `exclude` (-1: all of them), as
+ * `nad train -q --seed SEED -i CSV ... -o OUT` would. */
 static int train_on(struct state *s, long exclude, const char *out)
 {
-	char **argv = calloc(2 * s->a.n_train + 8, sizeof *argv);
-	char seed[24];
-	int argc = 0, rc;
+	struct train_job job;
+	char err[512];
+	int r;
 
-	if (!argv) {
-		cli_errorf("eval: out of memory");
-		return NAD_EXIT_FAILURE;
-	}
-	snprintf(seed, sizeof seed, "%ld", s->a.seed);
-	argv[argc++] = "train";
-	argv[argc++] = "-q";
-	argv[argc++] = "--seed";
-	argv[argc++] = seed;
-	for (size_t i = 0; i < s->a.n_train; i++)
-		if ((long)i != exclude) {
-			argv[argc++] = "-i";
-			argv[argc++] = s->csv[i];
+	train_job_default(&job);
+	job.seed = (uint64_t)s->a.seed;
+	job.out = out;
+	for (size_t i = 0; i < s->a.n_train; i++) {
+		if ((long)i == exclude)
+			continue;
+		if (job.n_inputs == TRAIN_JOB_MAX_INPUTS) {
+			cli_errorf("eval: at most %d --train captures can be trained on", TRAIN_JOB_MAX_INPUTS);
+			return NAD_EXIT_USAGE;
 		}
-	argv[argc++] = "-o";
-	argv[argc++] = (char *)out;
-	argv[argc] = NULL;
-	rc = cmd_train(argc, argv);
-	if (rc && exclude >= 0)
+		job.inputs[job.n_inputs++] = s->csv[i];
+	}
+	r = train_model_from_csv(&job, err, sizeof err);
+	if (r == 0)
+		return NAD_EXIT_OK;
+	cli_errorf("train: %s", err);
+	if (exclude >= 0)
 		cli_errorf("eval: training without '%s' failed", s->a.train[exclude]);
-	else if (rc)
+	else
 		cli_errorf("eval: training on the --train captures failed");
-	free(argv);
-	return rc;
+	return r == -EINVAL ? NAD_EXIT_USAGE : NAD_EXIT_FAILURE;
 }
 
 /* ---- scoring the captures ------------------------------------------------ */

@@ -9,6 +9,7 @@
 #include "cli/cli.h"
 #include "daemon/config.h"
 #include "daemon/service.h"
+#include "model/train/train.h"
 
 static const char usage_text[] =
 	"usage: nad run [-c CONFIG] [-i IFACE | -r FILE [--linger]] [-m MODEL] [--learn-duration DUR]\n"
@@ -37,33 +38,26 @@ static const char usage_text[] =
 
 enum { OPT_LEARN_DURATION = 256, OPT_LISTEN, OPT_LINGER };
 
-/* The learning period's trainer: `nad train` itself, so the service's
- * model is byte for byte what the command would write from the same
- * baseline and seed. It runs on the service's training thread; the
- * capture thread does not use getopt meanwhile. */
+/* The learning period's trainer: the same library call as `nad train
+ * --quiet --seed SEED [--int8]`, so the service's model is byte for byte
+ * what the command would write from the same baseline and seed. It runs on
+ * the service's training thread. */
 static int train_baseline(const char *baseline, const char *model, bool int8, uint64_t seed)
 {
-	char a_train[] = "train", a_quiet[] = "--quiet", a_in[] = "--input", a_out[] = "--out";
-	char a_seed[] = "--seed", a_int8[] = "--int8";
-	char in[1024], out[1024], seedbuf[24];
-	char *argv[10];
-	int argc = 0;
+	struct train_job job;
+	char err[512];
+	int r;
 
-	snprintf(in, sizeof in, "%s", baseline);
-	snprintf(out, sizeof out, "%s", model);
-	snprintf(seedbuf, sizeof seedbuf, "%" PRIu64, seed);
-	argv[argc++] = a_train;
-	argv[argc++] = a_quiet;
-	argv[argc++] = a_in;
-	argv[argc++] = in;
-	argv[argc++] = a_out;
-	argv[argc++] = out;
-	argv[argc++] = a_seed;
-	argv[argc++] = seedbuf;
-	if (int8)
-		argv[argc++] = a_int8;
-	argv[argc] = NULL;
-	return cmd_train(argc, argv) == NAD_EXIT_OK ? 0 : -EINVAL;
+	train_job_default(&job);
+	job.inputs[0] = baseline;
+	job.n_inputs = 1;
+	job.out = model;
+	job.int8 = int8;
+	job.seed = seed;
+	r = train_model_from_csv(&job, err, sizeof err);
+	if (r < 0)
+		cli_errorf("train: %s", err);
+	return r;
 }
 
 int cmd_run(int argc, char **argv)

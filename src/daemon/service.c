@@ -27,6 +27,7 @@
 #include "flow/flow_meter.h"
 #include "metrics/metrics.h"
 #include "metrics/svc_metrics.h"
+#include "model/train/train.h"
 #include "score/detect_route.h"
 #include "score/incident.h"
 #include "score/score.h"
@@ -37,8 +38,6 @@
 #define FLUSH_EVERY_US US_PER_S
 /* Status and learning progress go to the database this often (wall clock). */
 #define STATUS_EVERY_S 10
-/* `nad train` refuses fewer rows than this; learning waits for them. */
-#define TRAIN_MIN_FLOWS 50
 #define INCIDENT_MAX_OPEN 4096
 
 enum svc_state { SVC_LEARNING, SVC_TRAINING, SVC_DETECTING };
@@ -794,7 +793,7 @@ static void reload(struct svc *s)
 	reload_alerts(s, &c);
 	s->cfg = c;
 	s->sopt = so;
-	s->min_flows = c.learning.min_flows > TRAIN_MIN_FLOWS ? c.learning.min_flows : TRAIN_MIN_FLOWS;
+	s->min_flows = c.learning.min_flows > TRAIN_MIN_ROWS ? c.learning.min_flows : TRAIN_MIN_ROWS;
 	svc_metrics_reload(s->metrics, true);
 	svc_log("reloaded configuration%s%s%s", s->state == SVC_DETECTING ? " and model '" : "",
 		s->state == SVC_DETECTING ? s->cfg.model.path : "", s->state == SVC_DETECTING ? "'" : "");
@@ -966,7 +965,7 @@ static int start(struct svc *s)
 		return SERVICE_EXIT_FAILURE;
 	}
 	score_options_from(&s->cfg, &s->sopt);
-	s->min_flows = s->cfg.learning.min_flows > TRAIN_MIN_FLOWS ? s->cfg.learning.min_flows : TRAIN_MIN_FLOWS;
+	s->min_flows = s->cfg.learning.min_flows > TRAIN_MIN_ROWS ? s->cfg.learning.min_flows : TRAIN_MIN_ROWS;
 	if (s->opt->model_path && !exists(s->opt->model_path)) {
 		svc_log("cannot open model '%s': %s", s->opt->model_path, strerror(errno));
 		return SERVICE_EXIT_USAGE;

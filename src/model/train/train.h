@@ -1,11 +1,13 @@
 /* train.h - what `nad train` is made of: reading flows CSV, robust
- * normalisation, the dense autoencoder and its Adam optimiser, and the
- * calibration of reconstruction error into a tail probability.
+ * normalisation, the dense autoencoder and its Adam optimiser, the
+ * calibration of reconstruction error into a tail probability, and the
+ * whole job put together (train_model_from_csv).
  *
- * Nothing here logs or knows the feature registry: the CLI passes feature
- * names and transforms in, and receives errors with enough context (file,
- * line, column) to print one good message. docs/internals/training.md
- * explains the choices.
+ * The pieces neither log nor know the feature registry: the caller passes
+ * feature names and transforms in, and receives errors with enough context
+ * (file, line, column) to print one good message. Only the job (job.c)
+ * takes the registry's model features and writes progress to a FILE it is
+ * given. docs/internals/training.md explains the choices.
  */
 #pragma once
 #include <stdbool.h>
@@ -185,3 +187,37 @@ int train_calibrate(struct nad_meta *meta, const float *x, size_t rows, train_re
  * ascending, all >= 0) by probability-weighted moments; xi is clamped to
  * [0, 0.95]. Exposed for tests. */
 void train_fit_gpd(const double *y, size_t n, double *ret_xi, double *ret_sigma);
+
+/* ---- the whole job: flows CSV in, model file out ------------------------- */
+
+#define TRAIN_JOB_MAX_INPUTS 64
+/* Fewer baseline rows than this are refused: too few to learn from (the
+ * service's learning period waits for at least this many). */
+#define TRAIN_MIN_ROWS 50
+
+/* What `nad train` is asked to do; train_job_default() gives its defaults.
+ * The same job and data give the same file byte for byte, whoever runs it
+ * (the command, `nad run`'s learning period, `nad eval`). */
+struct train_job {
+	const char *inputs[TRAIN_JOB_MAX_INPUTS]; /* `nad flows` CSV files; "-" is stdin */
+	size_t n_inputs;
+	const char *out;           /* model to write (replaced atomically) */
+	bool int8, per_channel;
+	uint64_t seed;
+	uint32_t hidden[TRAIN_MAX_LAYERS]; /* hidden layer sizes; n_hidden 0: n/2,n/4,n/2 */
+	size_t n_hidden;
+	unsigned epochs;           /* 0: train_default_epochs() */
+	unsigned batch, patience;
+	double lr, val_frac;
+	FILE *log;                 /* progress and a summary go here; NULL: quiet */
+};
+
+void train_job_default(struct train_job *job);
+
+/* Read the inputs, normalise the registry's model features, train,
+ * calibrate, and write job->out atomically. Returns 0; -EINVAL when the
+ * input is at fault (cannot be opened, malformed, too few rows); another
+ * negative errno (-EDOM: training refused) when reading, training or
+ * writing fails. On failure err holds one line naming what failed (file,
+ * line, column where known). */
+int train_model_from_csv(const struct train_job *job, char *err, size_t errlen);
