@@ -4,7 +4,7 @@
 #
 # usage: bench/run_flows_bench.sh [-b BUILD_DIR] [-d WORK_DIR] [-n PACKETS]
 #                                 [-c CONCURRENT] [-s SEED] [-k REPEATS] [-p CPU]
-#                                 [-m MAX_FLOWS]
+#                                 [-m MAX_FLOWS] [-o OTHER_NAD]
 #
 #   BUILD_DIR   where nad and bench/bench_flows_{gen,bare} were built (default: build)
 #   WORK_DIR    where the capture is written and kept for reuse (default: /tmp/nad-bench)
@@ -13,6 +13,9 @@
 #   REPEATS     runs of each program; the median is reported (default 3)
 #   CPU         the core both programs are pinned to with taskset (default 1)
 #   MAX_FLOWS   passed to nad flows --max-flows (default: nad's own default)
+#   OTHER_NAD   another nad binary (an older commit, say) timed the same way
+#               in the same runs, for a before/after comparison under the
+#               same load; its row is informative, the targets judge BUILD_DIR's
 #
 # nad flows writes its CSV records to /dev/null (formatting them is part of
 # its work) and prints --stats. For each program the script prints packets,
@@ -34,8 +37,9 @@ seed=1
 repeats=3
 cpu=1
 maxflows=
+other=
 
-while getopts "b:d:n:c:s:k:p:m:h" opt; do
+while getopts "b:d:n:c:s:k:p:m:o:h" opt; do
 	case $opt in
 	b) build=$OPTARG ;;
 	d) work=$OPTARG ;;
@@ -45,7 +49,8 @@ while getopts "b:d:n:c:s:k:p:m:h" opt; do
 	k) repeats=$OPTARG ;;
 	p) cpu=$OPTARG ;;
 	m) maxflows=$OPTARG ;;
-	*) sed -n '2,30p' "$0" >&2; exit 2 ;;
+	o) other=$OPTARG ;;
+	*) sed -n '2,34p' "$0" >&2; exit 2 ;;
 	esac
 done
 
@@ -90,10 +95,13 @@ run() {
 		END { printf "%.6f %.3f %d\n", ns / 1e9, u + s, m }' "$tv" >>"$work/$label.runs"
 }
 
-rm -f "$work/bare.runs" "$work/nad.runs"
+rm -f "$work/bare.runs" "$work/nad.runs" "$work/other.runs"
 for _ in $(seq "$repeats"); do
 	run bare "$bare" "$pcap"
 	run nad "$nad" flows -r "$pcap" -o /dev/null --stats ${maxflows:+--max-flows "$maxflows"}
+	if [ -n "$other" ]; then
+		run other "$other" flows -r "$pcap" -o /dev/null --stats ${maxflows:+--max-flows "$maxflows"}
+	fi
 done
 
 packets=$(sed -n 's/.*packets=\([0-9]*\).*/\1/p' "$work/bare.out")
@@ -129,6 +137,13 @@ read -r nmin nmed nmax <<<"$(spread nad)"
 echo "CPU seconds over $repeats runs (min / median / max): bare $bmin / $bmed / $bmax, nad flows $nmin / $nmed / $nmax"
 awk -v bmin="$bmin" -v bmed="$bmed" -v nmin="$nmin" -v nmed="$nmed" 'BEGIN {
 	printf "rate ratio by CPU time from the medians %.3f, from the fastest runs %.3f\n", bmed / nmed, bmin / nmin }'
+if [ -n "$other" ]; then
+	read -r omin omed omax <<<"$(spread other)"
+	read -r _ _ om <<<"$(median other)"
+	awk -v o="$other" -v omin="$omin" -v omed="$omed" -v omax="$omax" -v om="$om" -v bmed="$bmed" -v nmed="$nmed" 'BEGIN {
+		printf "other nad (%s): CPU seconds %.3f / %.3f / %.3f, rate ratio from the medians %.3f, peak RSS %.1f MB; this build takes %.2f of its CPU time\n",
+			o, omin, omed, omax, bmed / omed, om / 1024, nmed / omed }'
+fi
 echo "nad flows --stats (last run):"
 sed 's/^/  /' "$work/nad.err"
 exit $ok

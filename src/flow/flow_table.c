@@ -117,7 +117,9 @@ static void *big_alloc(size_t len, size_t *ret_len)
 	if ((uintptr_t)p + full + huge > a + full)
 		munmap((void *)(a + full), (uintptr_t)p + full + huge - (a + full));
 #ifdef MADV_HUGEPAGE
-	madvise((void *)a, full, MADV_HUGEPAGE);
+	/* not for less than one huge page: that would make it all resident */
+	if (len >= huge)
+		madvise((void *)a, full, MADV_HUGEPAGE);
 #endif
 	*ret_len = full;
 	return (void *)a;
