@@ -235,8 +235,7 @@ void flow_meter_feed(struct flow_meter *m, const struct cap_packet *c, int linkt
 	m->waiting++;
 	if (m->waiting > m->lookahead / 2) {
 		uint32_t mid = m->head + m->waiting - 1 - m->lookahead / 2;
-
-		const struct flow_lookup *lk = &m->ring[mid % FLOW_METER_LOOKAHEAD_MAX].lk;
+		struct flow_lookup *lk = &m->ring[mid % FLOW_METER_LOOKAHEAD_MAX].lk;
 
 		/* a packet that will start a flow updates both hosts' context */
 		if (!flow_table_prefetch(&m->table, lk))

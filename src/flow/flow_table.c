@@ -506,10 +506,11 @@ void flow_table_prepare(const struct flow_table *t, const struct flow_key *k, st
 {
 	ret->side = canonicalise(k, &ret->key);
 	ret->hash = key_hash(t, &ret->key);
+	ret->hint = NONE;
 	__builtin_prefetch(&t->slots[ret->hash & t->slot_mask]);
 }
 
-bool flow_table_prefetch(const struct flow_table *t, const struct flow_lookup *l)
+bool flow_table_prefetch(const struct flow_table *t, struct flow_lookup *l)
 {
 	uint32_t p = l->hash & t->slot_mask;
 
@@ -523,6 +524,7 @@ bool flow_table_prefetch(const struct flow_table *t, const struct flow_lookup *l
 		if (s->hash == l->hash) {
 			PREFETCH_ENTRY(t, s->entry);
 			__builtin_prefetch(&t->idle[s->entry], 1);
+			l->hint = s->entry;
 			return true;
 		}
 	}
@@ -531,15 +533,15 @@ bool flow_table_prefetch(const struct flow_table *t, const struct flow_lookup *l
 
 void flow_table_prefetch_links(const struct flow_table *t, const struct flow_lookup *l)
 {
-	uint32_t slot;
-	const struct flow *f = find(t, &l->key, l->hash, &slot);
 	const struct flow_link *k;
 
-	/* accounting moves the flow to the tail of its idle list, which
-	 * writes to both of its neighbours there */
-	if (!f)
+	/* Accounting moves the flow to the tail of its idle list, which
+	 * writes to both of its neighbours there. The hint is not checked
+	 * (the entry may have ended since, or be another key with the same
+	 * hash): a wrong guess costs two useless prefetches. */
+	if (l->hint == NONE)
 		return;
-	k = &t->idle[index_of(t, f)];
+	k = &t->idle[l->hint];
 	if (k->prev != NONE)
 		__builtin_prefetch(&t->idle[k->prev], 1);
 	if (k->next != NONE)

@@ -161,12 +161,13 @@ struct flow_lookup {
 	struct flow_key key;   /* canonical */
 	uint32_t hash;
 	int side;              /* key side of the packet's sender */
+	uint32_t hint;         /* flow_table_prefetch(): the entry whose hash matched, or UINT32_MAX */
 };
 
 void flow_table_prepare(const struct flow_table *t, const struct flow_key *k, struct flow_lookup *ret);
 /* Returns false when no flow can have this key (the packet would start one). */
-bool flow_table_prefetch(const struct flow_table *t, const struct flow_lookup *l);
-/* Once the entry is in cache: prefetch the neighbours accounting will update. */
+bool flow_table_prefetch(const struct flow_table *t, struct flow_lookup *l);
+/* A little later: prefetch the idle-list neighbours accounting will update. */
 void flow_table_prefetch_links(const struct flow_table *t, const struct flow_lookup *l);
 struct flow *flow_table_packet_at(struct flow_table *t, const struct flow_lookup *l, uint64_t ts_us,
 				  uint32_t ip_len, uint8_t tcp_flags, int *ret_dir, bool *ret_new);
