@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/listen_addr.h"
 #include "sink/records.h"
 
 #ifdef NAD_HAVE_INIH
@@ -208,25 +209,20 @@ int cfg_parse_rate(const char *s, uint32_t *ret_count, uint64_t *ret_period_us)
 
 int cfg_parse_listen(const char *s)
 {
-	const char *colon;
-	uint64_t port;
+	char host[CFG_LISTEN_MAX], port[CFG_LISTEN_MAX];
+	uint64_t n;
 
-	if (!s || !*s)
+	/* The split the metrics server binds with, plus what only a
+	 * configuration value must meet: an IPv6 address in brackets, no
+	 * spaces, a port number in range. */
+	if (listen_addr_split(s, host, sizeof host, port, sizeof port) < 0)
 		return -EINVAL;
-	if (*s == '[') {
-		const char *close = strchr(s, ']');
-		if (!close || close == s + 1 || close[1] != ':')
-			return -EINVAL;
-		colon = close + 1;
-	} else {
-		colon = strrchr(s, ':');
-		if (!colon || colon == s || memchr(s, ':', (size_t)(colon - s)))
-			return -EINVAL;
-	}
-	for (const char *p = s; p < colon; p++)
+	if (*s != '[' && strchr(host, ':'))
+		return -EINVAL;
+	for (const char *p = host; *p; p++)
 		if (isspace((unsigned char)*p))
 			return -EINVAL;
-	return cfg_parse_uint(colon + 1, 1, 65535, &port);
+	return cfg_parse_uint(port, 1, 65535, &n);
 }
 
 void cfg_format_duration(uint64_t us, char *buf, size_t len)

@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "common/listen_addr.h"
 #include "metrics/metrics.h"
 
 #ifdef NAD_HAVE_MHD
@@ -36,41 +37,12 @@ struct metrics_server {
 #endif
 };
 
-/* Split "host:port" / "[v6]:port" into host and port strings. */
-static int split_listen(const char *s, char *host, size_t hostlen, char *port, size_t portlen)
-{
-	const char *colon;
-	size_t n;
-
-	if (!s || !*s)
-		return -EINVAL;
-	if (*s == '[') {
-		const char *close = strchr(s, ']');
-		if (!close || close[1] != ':')
-			return -EINVAL;
-		n = (size_t)(close - s - 1);
-		colon = close + 1;
-		s++;
-	} else {
-		colon = strrchr(s, ':');
-		if (!colon)
-			return -EINVAL;
-		n = (size_t)(colon - s);
-	}
-	if (!n || n >= hostlen || !colon[1] || strlen(colon + 1) >= portlen)
-		return -EINVAL;
-	memcpy(host, s, n);
-	host[n] = '\0';
-	snprintf(port, portlen, "%s", colon + 1);
-	return 0;
-}
-
 int metrics_listen_url(const char *listen_addr, const char *path, char *buf, size_t len)
 {
 	char host[ADDRESS_MAX], port[16];
 	const char *h = host;
 
-	if (split_listen(listen_addr, host, sizeof host, port, sizeof port) < 0)
+	if (listen_addr_split(listen_addr, host, sizeof host, port, sizeof port) < 0)
 		return -EINVAL;
 	/* A wildcard address is reached through the loopback of its family. */
 	if (!strcmp(host, "0.0.0.0"))
@@ -110,7 +82,7 @@ static int listen_on(const char *listen_addr, char *bound, size_t boundlen, char
 	socklen_t sslen = sizeof ss;
 	int fd, r, one = 1;
 
-	if (split_listen(listen_addr, host, sizeof host, port, sizeof port) < 0) {
+	if (listen_addr_split(listen_addr, host, sizeof host, port, sizeof port) < 0) {
 		snprintf(err, errlen, "cannot listen on '%s': expected ADDRESS:PORT or [IPV6ADDRESS]:PORT",
 			 listen_addr ? listen_addr : "");
 		return -EINVAL;

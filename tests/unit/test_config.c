@@ -80,6 +80,9 @@ static void test_parsers(void)
 	CHECK(cfg_parse_listen("host:0") == -EINVAL);
 	CHECK(cfg_parse_listen("host:65536") == -EINVAL);
 	CHECK(cfg_parse_listen("[::1]19473") == -EINVAL);
+	CHECK(cfg_parse_listen("[]:80") == -EINVAL);
+	CHECK(cfg_parse_listen("my host:80") == -EINVAL);
+	CHECK(cfg_parse_listen("[::1:80") == -EINVAL);
 
 	char buf[32];
 	cfg_format_duration(600 * S, buf, sizeof buf);
