@@ -368,6 +368,16 @@ static size_t round_pow2(uint32_t n)
 	return c;
 }
 
+/* What writer_start sets up before the outputs and the thread. */
+static void free_writer(struct writer *w)
+{
+	sem_destroy(&w->wake);
+	pthread_mutex_destroy(&w->lock);
+	pthread_cond_destroy(&w->done);
+	free(w->ring);
+	free(w);
+}
+
 int writer_start(const struct writer_options *opt, struct writer **ret_writer, char *err, size_t errlen)
 {
 	struct writer *w = calloc(1, sizeof *w);
@@ -417,11 +427,7 @@ int writer_start(const struct writer_options *opt, struct writer **ret_writer, c
 fail:
 	sink_jsonl_close(w->jsonl);
 	store_close(w->store);
-	sem_destroy(&w->wake);
-	pthread_mutex_destroy(&w->lock);
-	pthread_cond_destroy(&w->done);
-	free(w->ring);
-	free(w);
+	free_writer(w);
 	return r;
 }
 
@@ -468,10 +474,6 @@ int writer_stop(struct writer *w)
 	store_close(w->store);
 	if (!r)
 		r = w->first_error;
-	sem_destroy(&w->wake);
-	pthread_mutex_destroy(&w->lock);
-	pthread_cond_destroy(&w->done);
-	free(w->ring);
-	free(w);
+	free_writer(w);
 	return r;
 }
