@@ -98,26 +98,25 @@ static struct feat_host *lookup(const struct feat_hosts *h, uint8_t family, cons
 	return find_in(set_of(h, family, a), family, a);
 }
 
-void feat_hosts_prefetch(const struct feat_hosts *h, uint8_t family, const uint8_t *src, const uint8_t *dst)
-{
-	const struct feat_host *s = set_of(h, family, src), *d = set_of(h, family, dst);
 
-	for (int w = 0; w < FEAT_HOST_WAYS; w++) {
-		__builtin_prefetch(&s[w], 1);
-		__builtin_prefetch(&d[w], 1);
-	}
+/* The way a new host takes: the set's emptiest or least recently touched. */
+static struct feat_host *victim_in(struct feat_host *set)
+{
+	struct feat_host *victim = &set[0];
+
+	for (int w = 0; w < FEAT_HOST_WAYS && victim->family; w++)
+		if (!set[w].family || set[w].touch_us < victim->touch_us)
+			victim = &set[w];
+	return victim;
 }
 
-/* Find the host or take the set's emptiest / least recently touched way. */
+/* Find the host or give it a way. */
 static struct feat_host *get(struct feat_hosts *h, uint8_t family, const uint8_t *a, uint64_t ts_us)
 {
 	struct feat_host *set = set_of(h, family, a), *f = find_in(set, family, a), *victim;
 
 	if (!f) {
-		victim = &set[0];
-		for (int w = 0; w < FEAT_HOST_WAYS && victim->family; w++)
-			if (!set[w].family || set[w].touch_us < victim->touch_us)
-				victim = &set[w];
+		victim = victim_in(set);
 		if (victim->family)
 			h->replaced++;
 		/* the sketch slots stay: their stamped bits are cleared */
@@ -226,6 +225,77 @@ static struct feat_pair_cell *pair_cell(const struct feat_hosts *h, int row, uin
 	if (row)
 		k = mix(k ^ 0x9e3779b97f4a7c15ull);
 	return &h->pairs[(size_t)row * h->npairs + (k & (h->npairs - 1))];
+}
+
+void feat_hosts_prefetch(const struct feat_hosts *h, uint8_t family, uint8_t proto, const uint8_t *src,
+			 const uint8_t *dst, uint16_t dport)
+{
+	const struct feat_host *s = set_of(h, family, src), *d = set_of(h, family, dst);
+	uint64_t pk = pair_key(family, proto, src, dst, has_ports(proto) ? dport : 0);
+
+	for (int w = 0; w < FEAT_HOST_WAYS; w++) {
+		__builtin_prefetch(&s[w], 1);
+		__builtin_prefetch(&d[w], 1);
+	}
+	for (int row = 0; row < FEAT_PAIR_ROWS; row++)
+		__builtin_prefetch(pair_cell(h, row, pk), 1);
+}
+
+/* A host's way (or the one it would take) beyond its first line: the
+ * counters in lines 1 and 2. A macro, not a function: GCC 12 drops calls
+ * to functions that do nothing but prefetch. */
+#define PREFETCH_COUNTERS(f)                                      \
+	do {                                                      \
+		__builtin_prefetch((const char *)(f) + 64, 1);     \
+		__builtin_prefetch((const char *)(f) + 128, 1);    \
+	} while (0)
+
+/* The sketch line holding key's slot. */
+#define PREFETCH_SLOT(f, which, key) \
+	__builtin_prefetch(&(f)->seen[which].slot[mix(key) % FEAT_HOST_SLOTS], 1)
+
+/* The sketch lines holding stamped slots (16 slots per line). */
+#define PREFETCH_STAMPED(f, which)                                                     \
+	do {                                                                           \
+		for (int l_ = 0; l_ < FEAT_HOST_SLOTS; l_ += 16)                       \
+			if (((f)->stamped[which] >> l_) & 0xffff)                      \
+				__builtin_prefetch(&(f)->seen[which].slot[l_]);       \
+	} while (0)
+
+void feat_hosts_prefetch_start(const struct feat_hosts *h, uint8_t family, uint8_t proto, const uint8_t *src,
+			       const uint8_t *dst, uint16_t dport)
+{
+	struct feat_host *s = set_of(h, family, src), *d = set_of(h, family, dst);
+	struct feat_host *f = find_in(s, family, src), *r = find_in(d, family, dst);
+
+	if (!f)
+		f = victim_in(s);
+	PREFETCH_COUNTERS(f);
+	PREFETCH_SLOT(f, FEAT_SEEN_ADDR, addr_hash(family, dst));
+	if (has_ports(proto))
+		PREFETCH_SLOT(f, FEAT_SEEN_PORT, dport);
+	if (!r)
+		r = victim_in(d);
+	PREFETCH_COUNTERS(r);
+	PREFETCH_SLOT(r, FEAT_SEEN_SRC, addr_hash(family, src));
+}
+
+void feat_hosts_prefetch_end(const struct feat_hosts *h, uint8_t family, const uint8_t *src, const uint8_t *dst)
+{
+	struct feat_host *s = set_of(h, family, src), *f = find_in(s, family, src);
+	const struct feat_host *r = lookup(h, family, dst);
+
+	if (f) {
+		PREFETCH_COUNTERS(f);
+		PREFETCH_STAMPED(f, FEAT_SEEN_ADDR);
+		PREFETCH_STAMPED(f, FEAT_SEEN_PORT);
+	} else {
+		PREFETCH_COUNTERS(victim_in(s));
+	}
+	if (r) {
+		PREFETCH_COUNTERS(r);
+		PREFETCH_STAMPED(r, FEAT_SEEN_SRC);
+	}
 }
 
 void feat_hosts_flow_start(struct feat_hosts *h, uint8_t family, uint8_t proto, const uint8_t *src,

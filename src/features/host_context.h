@@ -81,8 +81,18 @@ int feat_hosts_init(struct feat_hosts *h, uint32_t max_hosts);
 void feat_hosts_release(struct feat_hosts *h);
 
 /* A hint: start loading the ways feat_hosts_flow_start() will search for
- * src and dst (the flow meter calls it a few packets ahead). */
-void feat_hosts_prefetch(const struct feat_hosts *h, uint8_t family, const uint8_t *src, const uint8_t *dst);
+ * src and dst and the pair cells it will count in (the flow meter calls
+ * it a few packets ahead). Arguments as for feat_hosts_flow_start(). */
+void feat_hosts_prefetch(const struct feat_hosts *h, uint8_t family, uint8_t proto, const uint8_t *src,
+			 const uint8_t *dst, uint16_t dport);
+/* The second step, once the ways from feat_hosts_prefetch() are in the
+ * cache: start loading the lines of the hosts' entries that
+ * feat_hosts_flow_start() (feat_hosts_prefetch_start) or
+ * feat_hosts_flow_end() and feat_hosts_context() (feat_hosts_prefetch_end)
+ * will read or write. Hints only: nothing changes. */
+void feat_hosts_prefetch_start(const struct feat_hosts *h, uint8_t family, uint8_t proto, const uint8_t *src,
+			       const uint8_t *dst, uint16_t dport);
+void feat_hosts_prefetch_end(const struct feat_hosts *h, uint8_t family, const uint8_t *src, const uint8_t *dst);
 
 /* A flow of IP protocol proto from src to (dst, dport) started at ts_us.
  * Ports count only for TCP and UDP (an ICMP flow's key holds an echo

@@ -278,9 +278,20 @@ static void idle_unlink(struct flow_table *t, uint32_t i, enum flow_timeout c)
 	list_unlink(t->idle, i, &t->ihead[c], &t->itail[c]);
 }
 
+/* A flow appended now is due at now + its timeout: the earliest due
+ * time can only come closer (unlinking only moves it away). */
+static void due_at_most(struct flow_table *t, enum flow_timeout c)
+{
+	uint64_t due = t->now_us + t->to_us[c];
+
+	if (due < t->next_due_us)
+		t->next_due_us = due;
+}
+
 static void idle_append(struct flow_table *t, uint32_t i, enum flow_timeout c)
 {
 	list_append(t->idle, i, &t->ihead[c], &t->itail[c]);
+	due_at_most(t, c);
 }
 
 static void active_unlink(struct flow_table *t, uint32_t i)
@@ -291,6 +302,7 @@ static void active_unlink(struct flow_table *t, uint32_t i)
 static void active_append(struct flow_table *t, uint32_t i)
 {
 	list_append(t->active, i, &t->ahead, &t->atail);
+	due_at_most(t, FLOW_TO_ACTIVE);
 }
 
 /* The index slot holding entry i (whose hash is h); it is there by construction. */
@@ -400,6 +412,11 @@ void flow_table_advance(struct flow_table *t, uint64_t now_us)
 {
 	if (now_us > t->now_us)
 		t->now_us = now_us;
+	/* Every list is in the order of its flows' due times (touch_us or
+	 * seg_us plus one timeout), so nothing is due before the earliest
+	 * head is: most packets need not look at the heads' entries. */
+	if (t->now_us <= t->next_due_us)
+		return;
 	for (int c = 0; c < FLOW_IDLE_CLASSES; c++) {
 		while (t->ihead[c] != NONE) {
 			struct flow *f = entry(t, t->ihead[c]);
@@ -420,6 +437,12 @@ void flow_table_advance(struct flow_table *t, uint64_t now_us)
 			break;
 		active_expire(t, f);
 	}
+	t->next_due_us = UINT64_MAX;
+	for (int c = 0; c < FLOW_IDLE_CLASSES; c++)
+		if (t->ihead[c] != NONE && entry(t, t->ihead[c])->touch_us + t->to_us[c] < t->next_due_us)
+			t->next_due_us = entry(t, t->ihead[c])->touch_us + t->to_us[c];
+	if (t->ahead != NONE && entry(t, t->ahead)->seg_us + t->to_us[FLOW_TO_ACTIVE] < t->next_due_us)
+		t->next_due_us = entry(t, t->ahead)->seg_us + t->to_us[FLOW_TO_ACTIVE];
 }
 
 static void evict_one(struct flow_table *t)
@@ -624,18 +647,36 @@ struct flow *flow_table_packet(struct flow_table *t, const struct flow_key *k, u
 	return flow_table_packet_at(t, &l, ts_us, ip_len, tcp_flags, ret_dir, ret_new);
 }
 
+void flow_table_set_end_soon(struct flow_table *t, flow_soon_fn fn)
+{
+	t->end_soon = fn;
+}
+
 void flow_table_flush(struct flow_table *t)
 {
-	/* Writing a record takes long enough to fetch the entry two ahead in
-	 * the list, and the index line and links of the next one. */
+	/* Writing a record takes long enough to fetch the entry three ahead
+	 * in the list and its link, and the index line and idle links of the
+	 * next one; the caller's hint sees the entries that have arrived. */
 	while (t->ahead != NONE) {
-		uint32_t n = t->active[t->ahead].next;
+		uint32_t n1 = t->active[t->ahead].next;
 
-		if (n != NONE) {
-			__builtin_prefetch(&t->slots[entry(t, n)->hash & t->slot_mask], 1);
-			__builtin_prefetch(&t->idle[n], 1);
-			if (t->active[n].next != NONE)
-				PREFETCH_ENTRY(t, t->active[n].next);
+		if (n1 != NONE) {
+			uint32_t n2 = t->active[n1].next;
+
+			__builtin_prefetch(&t->slots[entry(t, n1)->hash & t->slot_mask], 1);
+			__builtin_prefetch(&t->idle[n1], 1);
+			if (t->end_soon)
+				t->end_soon(entry(t, n1), 0, t->user);
+			if (n2 != NONE) {
+				uint32_t n3 = t->active[n2].next;
+
+				if (t->end_soon)
+					t->end_soon(entry(t, n2), 1, t->user);
+				if (n3 != NONE) {
+					PREFETCH_ENTRY(t, n3);
+					__builtin_prefetch(&t->active[n3]);
+				}
+			}
 		}
 		end_flow(t, entry(t, t->ahead), FLOW_END_EOF);
 	}
