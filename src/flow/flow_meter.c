@@ -161,7 +161,6 @@ static void key_ports(const struct dec_packet *p, struct flow_key *k)
 static bool prepare(struct flow_meter *m, const struct dec_packet *p, struct flow_lookup *ret)
 {
 	struct flow_key k;
-	size_t alen;
 
 	if (p->l3 == DEC_L3_ARP) {
 		m->stats.arp_packets++;
@@ -173,9 +172,14 @@ static bool prepare(struct flow_meter *m, const struct dec_packet *p, struct flo
 	k.family = p->l3 == DEC_L3_IPV6 ? 6 : 4;
 	k.proto = p->ip_proto;
 	k.vlan = p->vlan;
-	alen = k.family == 6 ? 16 : 4;
-	memcpy(k.addr[0], p->src.a, alen);
-	memcpy(k.addr[1], p->dst.a, alen);
+	/* fixed sizes: inline copies, not calls */
+	if (k.family == 6) {
+		memcpy(k.addr[0], p->src.a, 16);
+		memcpy(k.addr[1], p->dst.a, 16);
+	} else {
+		memcpy(k.addr[0], p->src.a, 4);
+		memcpy(k.addr[1], p->dst.a, 4);
+	}
 	key_ports(p, &k);
 	if (p->is_fragment) {
 		m->stats.fragments++;

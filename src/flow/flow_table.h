@@ -92,11 +92,13 @@ struct flow {
  * not call back into the table. */
 typedef void (*flow_end_fn)(struct flow *f, enum flow_end why, void *user);
 
-/* Optional hint for a caller whose on_end reads memory of its own: while
- * flow_table_flush() ends flows one after the other, it is called with
- * stage 1 for the flow that will end two records later and with stage 0
- * for the next one, so the caller can prefetch in two dependent steps. It
- * must not change anything. */
+/* Optional hint for a caller whose on_end reads memory of its own, so it
+ * can prefetch in two dependent steps: called with stage 1 for a flow that
+ * will end soon and with stage 0 a little later, before it ends. While
+ * flow_table_flush() ends flows one after the other, stage 1 comes two
+ * records ahead and stage 0 one; after idle flows expired, the idle list
+ * head due first gets stage 1 at once and stage 0 with the next packet.
+ * It must not change anything. */
 typedef void (*flow_soon_fn)(const struct flow *f, int stage, void *user);
 
 struct flow_table_stats {
@@ -139,6 +141,7 @@ struct flow_table {
 	uint64_t seed;
 	flow_end_fn on_end;
 	flow_soon_fn end_soon;       /* NULL: no hint */
+	uint32_t soon;               /* idle flow due first: prefetched for with the next packet, or none */
 	void *user;
 	struct flow_table_stats stats;
 };
