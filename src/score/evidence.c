@@ -169,15 +169,15 @@ static const char *proto_name(uint8_t proto)
 	return proto == 6 ? "TCP" : proto == 17 ? "UDP" : proto == 1 || proto == 58 ? "ICMP" : "IP";
 }
 
-/* "UDP port 40125", "ICMP", "IP protocol 47" */
+/* "on UDP port 40125", "with ICMP", "with IP protocol 47" */
 static void service_text(char *buf, size_t len, uint8_t proto, uint16_t port)
 {
 	if (proto == 6 || proto == 17 || proto == 132)
-		snprintf(buf, len, "%s port %u", proto == 132 ? "SCTP" : proto_name(proto), port);
+		snprintf(buf, len, "on %s port %u", proto == 132 ? "SCTP" : proto_name(proto), port);
 	else if (proto == 1 || proto == 58)
-		snprintf(buf, len, "ICMP");
+		snprintf(buf, len, "with ICMP");
 	else
-		snprintf(buf, len, "IP protocol %u", proto);
+		snprintf(buf, len, "with IP protocol %u", proto);
 }
 
 /* A pattern of rec's initiator: the attacker. */
@@ -203,13 +203,25 @@ static bool silent_probe(const struct flow_record *rec)
 	       rec->feat[FEAT_DST_MULTICAST] == 0;
 }
 
+/* A probe no service answered: silent, or for TCP a connection that
+ * carried no data either way (refused with a reset, or opened and closed
+ * empty, as a connect probe does). Live hosts of a swept subnet answer
+ * like that; the sweep counts them with the silent ones. */
+static bool unanswered_probe(const struct flow_record *rec)
+{
+	if (silent_probe(rec))
+		return true;
+	return rec->proto == 6 && rec->packets[0] <= SILENT_PROBE_MAX_PACKETS && rec->feat[FEAT_DST_MULTICAST] == 0 &&
+	       rec->feat[FEAT_PAYLOAD_BYTES_FWD] == 0 && rec->feat[FEAT_PAYLOAD_BYTES_BWD] == 0;
+}
+
 static bool observe_sweep(struct evidence *e, const struct flow_record *rec, struct evidence_finding *ret)
 {
 	size_t alen = addr_len(rec->family);
 	uint8_t last = rec->dst[alen - 1];
 	char net[REC_ADDR_MAX], svc[32];
 
-	if (!silent_probe(rec))
+	if (!unanswered_probe(rec))
 		return false;
 	/* ICMP echo flows carry the echo identifier as their port: a sweep
 	 * may use a new one for every host. The subnet is the responder's
@@ -228,7 +240,7 @@ static bool observe_sweep(struct evidence *e, const struct flow_record *rec, str
 	flow_csv_addr(rec->family, k.dst, net, sizeof net);
 	service_text(svc, sizeof svc, k.proto, k.port);
 	found_by_initiator(ret, "sweep", rec, s->probes, (double)s->hosts / EVIDENCE_SWEEP_MIN_HOSTS);
-	snprintf(ret->what, sizeof ret->what, "%s probed %u hosts of %s/%d on %s in %.0f s (%u probes), none answered",
+	snprintf(ret->what, sizeof ret->what, "%s probed %u hosts of %s/%d %s in %.0f s (%u probes), no service answered",
 		 ret->host, s->hosts, net, rec->family == 6 ? 120 : 24, svc,
 		 (double)(s->h.last_us - s->h.first_us) / 1e6, s->probes);
 	return true;

@@ -38,6 +38,9 @@ static struct flow_record flow(const char *src, const char *dst, uint8_t proto, 
 	r.packets[1] = pkts_bwd;
 	r.bytes[0] = bytes_fwd;
 	r.bytes[1] = pkts_bwd * 60;
+	/* 40-byte headers; the responder's packets carry 20 bytes of data */
+	r.feat[FEAT_PAYLOAD_BYTES_FWD] = bytes_fwd > 40 * pkts_fwd ? (double)(bytes_fwd - 40 * pkts_fwd) : 0;
+	r.feat[FEAT_PAYLOAD_BYTES_BWD] = 20.0 * pkts_bwd;
 	/* a host that has been talking for a while, to a responder others use:
 	 * not "never seen" */
 	r.feat[FEAT_HOST_FLOW_RATE_300S] = 0.5;
@@ -80,11 +83,27 @@ static void test_slow_sweep(void)
 	CHECK_EQ_INT(f.flows, 40);
 	CHECK_NEAR(f.strength, 40.0 / EVIDENCE_SWEEP_MIN_HOSTS, 1e-12);
 	CHECK(strstr(f.what, "probed 40 hosts of 10.1.2.0/24 on UDP port 40125") != NULL);
-	CHECK(strstr(f.what, "none answered") != NULL);
+	CHECK(strstr(f.what, "no service answered") != NULL);
 	/* a second probe to a host already counted is one more probe, not host */
 	struct flow_record again = flow("10.9.9.9", "10.1.2.1", 17, 40125, 201 * S, S, 2, 0, 56);
 	CHECK(evidence_observe(e, &again, &f));
 	CHECK(strstr(f.what, "40 hosts") != NULL && strstr(f.what, "41 probes") != NULL);
+	/* A TCP sweep of a populated subnet: 20 hosts silent, 20 refusing with
+	 * a reset (an answer, but no service and no data) -- 40 hosts no
+	 * service answered. */
+	struct evidence *tcp = evidence_new(WINDOW, 64);
+	int tcp_found_at = 0;
+	for (int i = 1; i <= 40; i++) {
+		snprintf(dst, sizeof dst, "10.1.4.%d", i);
+		struct flow_record r = flow("10.9.9.8", dst, 6, 22, (uint64_t)i * S, 0, 1, i % 2, 40);
+		r.feat[FEAT_PAYLOAD_BYTES_BWD] = 0;
+		if (evidence_observe(tcp, &r, &f) && !tcp_found_at)
+			tcp_found_at = i;
+	}
+	CHECK_EQ_INT(tcp_found_at, EVIDENCE_SWEEP_MIN_HOSTS);
+	CHECK(strstr(f.what, "probed 40 hosts of 10.1.4.0/24 on TCP port 22") != NULL);
+	evidence_free(tcp);
+
 	/* quiet for longer than the window: the count starts again */
 	struct flow_record late = flow("10.9.9.9", "10.1.2.99", 17, 40125, 202 * S + WINDOW + S, S, 2, 0, 56);
 	CHECK(!evidence_observe(e, &late, &f));
