@@ -79,9 +79,10 @@ static uint64_t addr_hash(uint8_t family, const uint8_t *a)
 	return mix(w[0] ^ mix(w[1] ^ family));
 }
 
-static struct feat_host *set_of(const struct feat_hosts *h, uint8_t family, const uint8_t *a)
+/* The set of the host whose address hashes to hash. */
+static struct feat_host *set_at(const struct feat_hosts *h, uint64_t hash)
 {
-	return &h->hosts[(addr_hash(family, a) & (h->nsets - 1)) * FEAT_HOST_WAYS];
+	return &h->hosts[(hash & (h->nsets - 1)) * FEAT_HOST_WAYS];
 }
 
 static struct feat_host *find_in(struct feat_host *set, uint8_t family, const uint8_t *a)
@@ -92,12 +93,6 @@ static struct feat_host *find_in(struct feat_host *set, uint8_t family, const ui
 			return &set[w];
 	return NULL;
 }
-
-static struct feat_host *lookup(const struct feat_hosts *h, uint8_t family, const uint8_t *a)
-{
-	return find_in(set_of(h, family, a), family, a);
-}
-
 
 /* The way a new host takes: the set's emptiest or least recently touched. */
 static struct feat_host *victim_in(struct feat_host *set)
@@ -110,10 +105,10 @@ static struct feat_host *victim_in(struct feat_host *set)
 	return victim;
 }
 
-/* Find the host or give it a way. */
-static struct feat_host *get(struct feat_hosts *h, uint8_t family, const uint8_t *a, uint64_t ts_us)
+/* Find the host (address a, hashing to hash) or give it a way. */
+static struct feat_host *get(struct feat_hosts *h, uint8_t family, const uint8_t *a, uint64_t hash, uint64_t ts_us)
 {
-	struct feat_host *set = set_of(h, family, a), *f = find_in(set, family, a), *victim;
+	struct feat_host *set = set_at(h, hash), *f = find_in(set, family, a), *victim;
 
 	if (!f) {
 		victim = victim_in(set);
@@ -171,10 +166,9 @@ static uint32_t stamp(const struct feat_hosts *h, uint64_t ts_us)
 	return ds >= UINT32_MAX - 1 ? UINT32_MAX : (uint32_t)ds + 1;
 }
 
-/* Stamp the slot of key (now >= 1; a slot only moves forward). */
-static void sketch_add(struct feat_host *f, int which, uint64_t key, uint32_t now)
+/* Stamp slot i (now >= 1; a slot only moves forward). */
+static void sketch_add(struct feat_host *f, int which, unsigned i, uint32_t now)
 {
-	unsigned i = (unsigned)(mix(key) % FEAT_HOST_SLOTS);
 	uint32_t *s = &f->seen[which].slot[i];
 	uint64_t bit = (uint64_t)1 << i;
 
@@ -213,32 +207,47 @@ static bool has_ports(uint8_t proto)
 	return proto == 6 || proto == 17;
 }
 
-/* The pair sketch key of (src, dst, proto, port), and its cell in row `row`. */
-static uint64_t pair_key(uint8_t family, uint8_t proto, const uint8_t *src, const uint8_t *dst, uint16_t port)
+static unsigned slot_of_key(uint64_t key)
 {
-	return mix(addr_hash(family, src) ^ mix(addr_hash(family, dst) + ((uint64_t)proto << 16 | port)));
+	return (unsigned)(mix(key) % FEAT_HOST_SLOTS);
 }
 
-static struct feat_pair_cell *pair_cell(const struct feat_hosts *h, int row, uint64_t k)
+void feat_hosts_keys(const struct feat_hosts *h, uint8_t family, uint8_t proto, const uint8_t *src,
+		     const uint8_t *dst, uint16_t dport, struct feat_host_keys *ret)
 {
+	uint16_t port = has_ports(proto) ? dport : 0;
+	/* the pair sketch key of (src, dst, proto, port) */
+	uint64_t pk;
+
+	ret->src = addr_hash(family, src);
+	ret->dst = addr_hash(family, dst);
+	pk = mix(ret->src ^ mix(ret->dst + ((uint64_t)proto << 16 | port)));
 	/* the rows must disagree on collisions: a second, independent hash */
-	if (row)
-		k = mix(k ^ 0x9e3779b97f4a7c15ull);
-	return &h->pairs[(size_t)row * h->npairs + (k & (h->npairs - 1))];
+	ret->pair[0] = (uint32_t)(pk & (h->npairs - 1));
+	ret->pair[1] = (uint32_t)(mix(pk ^ 0x9e3779b97f4a7c15ull) & (h->npairs - 1));
+	ret->src_slot = (uint8_t)slot_of_key(ret->src);
+	ret->dst_slot = (uint8_t)slot_of_key(ret->dst);
+	ret->port_slot = (uint8_t)slot_of_key(dport);
+	ret->ports = has_ports(proto);
 }
 
-void feat_hosts_prefetch(const struct feat_hosts *h, uint8_t family, uint8_t proto, const uint8_t *src,
-			 const uint8_t *dst, uint16_t dport)
+_Static_assert(FEAT_PAIR_ROWS == 2, "feat_hosts_keys() fills two rows");
+
+static struct feat_pair_cell *pair_cell(const struct feat_hosts *h, int row, const struct feat_host_keys *k)
 {
-	const struct feat_host *s = set_of(h, family, src), *d = set_of(h, family, dst);
-	uint64_t pk = pair_key(family, proto, src, dst, has_ports(proto) ? dport : 0);
+	return &h->pairs[(size_t)row * h->npairs + k->pair[row]];
+}
+
+void feat_hosts_prefetch(const struct feat_hosts *h, const struct feat_host_keys *k)
+{
+	const struct feat_host *s = set_at(h, k->src), *d = set_at(h, k->dst);
 
 	for (int w = 0; w < FEAT_HOST_WAYS; w++) {
 		__builtin_prefetch(&s[w], 1);
 		__builtin_prefetch(&d[w], 1);
 	}
 	for (int row = 0; row < FEAT_PAIR_ROWS; row++)
-		__builtin_prefetch(pair_cell(h, row, pk), 1);
+		__builtin_prefetch(pair_cell(h, row, k), 1);
 }
 
 /* A host's way (or the one it would take) beyond its first line: the
@@ -250,10 +259,6 @@ void feat_hosts_prefetch(const struct feat_hosts *h, uint8_t family, uint8_t pro
 		__builtin_prefetch((const char *)(f) + 128, 1);    \
 	} while (0)
 
-/* The sketch line holding key's slot. */
-#define PREFETCH_SLOT(f, which, key) \
-	__builtin_prefetch(&(f)->seen[which].slot[mix(key) % FEAT_HOST_SLOTS], 1)
-
 /* The sketch lines holding stamped slots (16 slots per line). */
 #define PREFETCH_STAMPED(f, which)                                                     \
 	do {                                                                           \
@@ -262,28 +267,29 @@ void feat_hosts_prefetch(const struct feat_hosts *h, uint8_t family, uint8_t pro
 				__builtin_prefetch(&(f)->seen[which].slot[l_]);       \
 	} while (0)
 
-void feat_hosts_prefetch_start(const struct feat_hosts *h, uint8_t family, uint8_t proto, const uint8_t *src,
-			       const uint8_t *dst, uint16_t dport)
+void feat_hosts_prefetch_start(const struct feat_hosts *h, uint8_t family, const uint8_t *src, const uint8_t *dst,
+			       const struct feat_host_keys *k)
 {
-	struct feat_host *s = set_of(h, family, src), *d = set_of(h, family, dst);
+	struct feat_host *s = set_at(h, k->src), *d = set_at(h, k->dst);
 	struct feat_host *f = find_in(s, family, src), *r = find_in(d, family, dst);
 
 	if (!f)
 		f = victim_in(s);
 	PREFETCH_COUNTERS(f);
-	PREFETCH_SLOT(f, FEAT_SEEN_ADDR, addr_hash(family, dst));
-	if (has_ports(proto))
-		PREFETCH_SLOT(f, FEAT_SEEN_PORT, dport);
+	__builtin_prefetch(&f->seen[FEAT_SEEN_ADDR].slot[k->dst_slot], 1);
+	if (k->ports)
+		__builtin_prefetch(&f->seen[FEAT_SEEN_PORT].slot[k->port_slot], 1);
 	if (!r)
 		r = victim_in(d);
 	PREFETCH_COUNTERS(r);
-	PREFETCH_SLOT(r, FEAT_SEEN_SRC, addr_hash(family, src));
+	__builtin_prefetch(&r->seen[FEAT_SEEN_SRC].slot[k->src_slot], 1);
 }
 
-void feat_hosts_prefetch_end(const struct feat_hosts *h, uint8_t family, const uint8_t *src, const uint8_t *dst)
+void feat_hosts_prefetch_end(const struct feat_hosts *h, uint8_t family, const uint8_t *src, const uint8_t *dst,
+			     const struct feat_host_keys *k)
 {
-	struct feat_host *s = set_of(h, family, src), *f = find_in(s, family, src);
-	const struct feat_host *r = lookup(h, family, dst);
+	struct feat_host *s = set_at(h, k->src), *f = find_in(s, family, src);
+	const struct feat_host *r = find_in(set_at(h, k->dst), family, dst);
 
 	if (f) {
 		PREFETCH_COUNTERS(f);
@@ -298,35 +304,42 @@ void feat_hosts_prefetch_end(const struct feat_hosts *h, uint8_t family, const u
 	}
 }
 
-void feat_hosts_flow_start(struct feat_hosts *h, uint8_t family, uint8_t proto, const uint8_t *src,
-			   const uint8_t *dst, uint16_t dport, uint64_t ts_us)
+void feat_hosts_flow_start_keyed(struct feat_hosts *h, uint8_t family, const uint8_t *src, const uint8_t *dst,
+				 uint64_t ts_us, const struct feat_host_keys *k)
 {
-	struct feat_host *f = get(h, family, src, ts_us), *r;
+	struct feat_host *f = get(h, family, src, k->src, ts_us), *r;
 	uint32_t now = stamp(h, ts_us);
-	uint16_t port = has_ports(proto) ? dport : 0;
-	uint64_t pk = pair_key(family, proto, src, dst, port);
 
 	for (int w = 0; w < 2; w++)
 		decay_add(&f->flows[w], 1, ts_us, tau_s[w]);
-	sketch_add(f, FEAT_SEEN_ADDR, addr_hash(family, dst), now);
-	if (has_ports(proto))
-		sketch_add(f, FEAT_SEEN_PORT, dport, now);
+	sketch_add(f, FEAT_SEEN_ADDR, k->dst_slot, now);
+	if (k->ports)
+		sketch_add(f, FEAT_SEEN_PORT, k->port_slot, now);
 	for (int row = 0; row < FEAT_PAIR_ROWS; row++) {
-		struct feat_pair_cell *c = pair_cell(h, row, pk);
+		struct feat_pair_cell *c = pair_cell(h, row, k);
 
 		for (int w = 0; w < 2; w++)
 			decay_add(&c->flows[w], 1, ts_us, tau_s[w]);
 	}
 	/* after the initiator: taking the responder's way must not evict it */
-	r = get(h, family, dst, ts_us);
+	r = get(h, family, dst, k->dst, ts_us);
 	decay_add(&r->in_flows, 1, ts_us, tau_s[0]);
-	sketch_add(r, FEAT_SEEN_SRC, addr_hash(family, src), now);
+	sketch_add(r, FEAT_SEEN_SRC, k->src_slot, now);
 }
 
-void feat_hosts_flow_end(struct feat_hosts *h, uint8_t family, const uint8_t *src, uint64_t bytes_sent,
-			 bool failed, uint64_t ts_us)
+void feat_hosts_flow_start(struct feat_hosts *h, uint8_t family, uint8_t proto, const uint8_t *src,
+			   const uint8_t *dst, uint16_t dport, uint64_t ts_us)
 {
-	struct feat_host *f = get(h, family, src, ts_us);
+	struct feat_host_keys k;
+
+	feat_hosts_keys(h, family, proto, src, dst, dport, &k);
+	feat_hosts_flow_start_keyed(h, family, src, dst, ts_us, &k);
+}
+
+void feat_hosts_flow_end_keyed(struct feat_hosts *h, uint8_t family, const uint8_t *src, uint64_t bytes_sent,
+			       bool failed, uint64_t ts_us, const struct feat_host_keys *k)
+{
+	struct feat_host *f = get(h, family, src, k->src, ts_us);
 	/* bytes[1], ended and failed change together: one factor */
 	double k300 = decay_factor(f->ended.t_us, ts_us, tau_s[1]);
 
@@ -336,15 +349,23 @@ void feat_hosts_flow_end(struct feat_hosts *h, uint8_t family, const uint8_t *sr
 	decay_set(&f->failed, f->failed.v * k300, failed, ts_us);
 }
 
-/* Count-min: each row over-counts by its collisions, the smallest least. */
-static double pair_flows(const struct feat_hosts *h, const struct feat_flow_id *id, uint64_t ts_us, int w)
+void feat_hosts_flow_end(struct feat_hosts *h, uint8_t family, const uint8_t *src, uint64_t bytes_sent,
+			 bool failed, uint64_t ts_us)
 {
-	uint16_t port = has_ports(id->proto) ? id->dport : 0;
-	uint64_t pk = pair_key(id->family, id->proto, id->src, id->dst, port);
+	struct feat_host_keys k;
+
+	/* only the initiator's hash is used */
+	k.src = addr_hash(family, src);
+	feat_hosts_flow_end_keyed(h, family, src, bytes_sent, failed, ts_us, &k);
+}
+
+/* Count-min: each row over-counts by its collisions, the smallest least. */
+static double pair_flows(const struct feat_hosts *h, const struct feat_host_keys *k, uint64_t ts_us, int w)
+{
 	double best = 0;
 
 	for (int row = 0; row < FEAT_PAIR_ROWS; row++) {
-		double v = decay_at(&pair_cell(h, row, pk)->flows[w], ts_us, tau_s[w]);
+		double v = decay_at(&pair_cell(h, row, k)->flows[w], ts_us, tau_s[w]);
 
 		if (!row || v < best)
 			best = v;
@@ -353,9 +374,9 @@ static double pair_flows(const struct feat_hosts *h, const struct feat_flow_id *
 }
 
 static void responder_context(const struct feat_hosts *h, const struct feat_flow_id *id, uint64_t ts_us,
-			      double out[FEAT_COUNT])
+			      double out[FEAT_COUNT], const struct feat_host_keys *k)
 {
-	const struct feat_host *r = lookup(h, id->family, id->dst);
+	const struct feat_host *r = find_in(set_at(h, k->dst), id->family, id->dst);
 	uint32_t now = stamp(h, ts_us);
 
 	out[FEAT_DST_FLOW_RATE_10S] = r ? decay_at(&r->in_flows, ts_us, tau_s[0]) / tau_s[0] : 0;
@@ -363,14 +384,14 @@ static void responder_context(const struct feat_hosts *h, const struct feat_flow
 		sketch_count(h, r, FEAT_SEEN_SRC, now, &out[FEAT_DST_SRC_ADDRS_10S], &out[FEAT_DST_SRC_ADDRS_300S]);
 	else
 		out[FEAT_DST_SRC_ADDRS_10S] = out[FEAT_DST_SRC_ADDRS_300S] = 0;
-	out[FEAT_PAIR_FLOWS_10S] = pair_flows(h, id, ts_us, 0);
-	out[FEAT_PAIR_FLOWS_300S] = pair_flows(h, id, ts_us, 1);
+	out[FEAT_PAIR_FLOWS_10S] = pair_flows(h, k, ts_us, 0);
+	out[FEAT_PAIR_FLOWS_300S] = pair_flows(h, k, ts_us, 1);
 }
 
-void feat_hosts_context(const struct feat_hosts *h, const struct feat_flow_id *id, uint64_t ts_us,
-			double out[FEAT_COUNT])
+void feat_hosts_context_keyed(const struct feat_hosts *h, const struct feat_flow_id *id, uint64_t ts_us,
+			      double out[FEAT_COUNT], const struct feat_host_keys *k)
 {
-	const struct feat_host *f = lookup(h, id->family, id->src);
+	const struct feat_host *f = find_in(set_at(h, k->src), id->family, id->src);
 	uint32_t now;
 	double ended, k300;
 
@@ -379,7 +400,7 @@ void feat_hosts_context(const struct feat_hosts *h, const struct feat_flow_id *i
 	out[FEAT_HOST_DST_PORTS_10S] = out[FEAT_HOST_DST_PORTS_300S] = 0;
 	out[FEAT_HOST_FAILED_RATIO_300S] = 0;
 	out[FEAT_HOST_BYTES_RATE_10S] = out[FEAT_HOST_BYTES_RATE_300S] = 0;
-	responder_context(h, id, ts_us, out);
+	responder_context(h, id, ts_us, out, k);
 	if (!f)
 		return;
 	now = stamp(h, ts_us);
@@ -393,4 +414,13 @@ void feat_hosts_context(const struct feat_hosts *h, const struct feat_flow_id *i
 	out[FEAT_HOST_FAILED_RATIO_300S] = ended > 0 ? f->failed.v * k300 / ended : 0;
 	out[FEAT_HOST_BYTES_RATE_10S] = decay_at(&f->bytes[0], ts_us, tau_s[0]) / tau_s[0];
 	out[FEAT_HOST_BYTES_RATE_300S] = f->bytes[1].v * k300 / tau_s[1];
+}
+
+void feat_hosts_context(const struct feat_hosts *h, const struct feat_flow_id *id, uint64_t ts_us,
+			double out[FEAT_COUNT])
+{
+	struct feat_host_keys k;
+
+	feat_hosts_keys(h, id->family, id->proto, id->src, id->dst, id->dport, &k);
+	feat_hosts_context_keyed(h, id, ts_us, out, &k);
 }

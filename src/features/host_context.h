@@ -76,36 +76,59 @@ struct feat_hosts {
 	double distinct[FEAT_HOST_SLOTS + 1];
 };
 
+/* What the calls below hash about one flow, worked out once by
+ * feat_hosts_keys() and handed to each of them: where the initiator and
+ * the responder live in the host table and in each other's sketches, and
+ * the flow's cells in the pair sketch. */
+struct feat_host_keys {
+	uint64_t src, dst;              /* address hashes */
+	uint32_t pair[FEAT_PAIR_ROWS];  /* cell of (src, dst, proto, port) in each row */
+	uint8_t src_slot, dst_slot;     /* sketch slots of the initiator, of the responder */
+	uint8_t port_slot;              /* sketch slot of the port */
+	bool ports;                     /* TCP or UDP: the port counts */
+};
+
 /* Room for at least max_hosts hosts (rounded up to a power of two). 0 or -ENOMEM/-EINVAL. */
 int feat_hosts_init(struct feat_hosts *h, uint32_t max_hosts);
 void feat_hosts_release(struct feat_hosts *h);
 
+/* The keys of a flow of IP protocol proto from src to (dst, dport): for
+ * the *_keyed calls, which do what the calls without the suffix do. */
+void feat_hosts_keys(const struct feat_hosts *h, uint8_t family, uint8_t proto, const uint8_t *src,
+		     const uint8_t *dst, uint16_t dport, struct feat_host_keys *ret);
+
 /* A hint: start loading the ways feat_hosts_flow_start() will search for
- * src and dst and the pair cells it will count in (the flow meter calls
- * it a few packets ahead). Arguments as for feat_hosts_flow_start(). */
-void feat_hosts_prefetch(const struct feat_hosts *h, uint8_t family, uint8_t proto, const uint8_t *src,
-			 const uint8_t *dst, uint16_t dport);
+ * the flow's hosts and the pair cells it will count in (the flow meter
+ * calls it a few packets ahead). */
+void feat_hosts_prefetch(const struct feat_hosts *h, const struct feat_host_keys *k);
 /* The second step, once the ways from feat_hosts_prefetch() are in the
  * cache: start loading the lines of the hosts' entries that
  * feat_hosts_flow_start() (feat_hosts_prefetch_start) or
  * feat_hosts_flow_end() and feat_hosts_context() (feat_hosts_prefetch_end)
  * will read or write. Hints only: nothing changes. */
-void feat_hosts_prefetch_start(const struct feat_hosts *h, uint8_t family, uint8_t proto, const uint8_t *src,
-			       const uint8_t *dst, uint16_t dport);
-void feat_hosts_prefetch_end(const struct feat_hosts *h, uint8_t family, const uint8_t *src, const uint8_t *dst);
+void feat_hosts_prefetch_start(const struct feat_hosts *h, uint8_t family, const uint8_t *src, const uint8_t *dst,
+			       const struct feat_host_keys *k);
+void feat_hosts_prefetch_end(const struct feat_hosts *h, uint8_t family, const uint8_t *src, const uint8_t *dst,
+			     const struct feat_host_keys *k);
 
 /* A flow of IP protocol proto from src to (dst, dport) started at ts_us.
  * Ports count only for TCP and UDP (an ICMP flow's key holds an echo
  * identifier or a type, not a service). */
 void feat_hosts_flow_start(struct feat_hosts *h, uint8_t family, uint8_t proto, const uint8_t *src,
 			   const uint8_t *dst, uint16_t dport, uint64_t ts_us);
+void feat_hosts_flow_start_keyed(struct feat_hosts *h, uint8_t family, const uint8_t *src, const uint8_t *dst,
+				 uint64_t ts_us, const struct feat_host_keys *k);
 
 /* A flow started by src ended at ts_us having sent bytes_sent; failed as feat_flow_failed(). */
 void feat_hosts_flow_end(struct feat_hosts *h, uint8_t family, const uint8_t *src, uint64_t bytes_sent,
 			 bool failed, uint64_t ts_us);
+void feat_hosts_flow_end_keyed(struct feat_hosts *h, uint8_t family, const uint8_t *src, uint64_t bytes_sent,
+			       bool failed, uint64_t ts_us, const struct feat_host_keys *k);
 
 /* Write the context entries of out[] (FEAT_HOST_*, FEAT_DST_*, FEAT_PAIR_*)
  * for the flow id as of ts_us (zeros for unknown hosts). */
 struct feat_flow_id;
 void feat_hosts_context(const struct feat_hosts *h, const struct feat_flow_id *id, uint64_t ts_us,
 			double out[FEAT_COUNT]);
+void feat_hosts_context_keyed(const struct feat_hosts *h, const struct feat_flow_id *id, uint64_t ts_us,
+			      double out[FEAT_COUNT], const struct feat_host_keys *k);

@@ -15,6 +15,7 @@ struct pending {
 	struct dec_packet pkt;
 	struct flow_lookup lk;
 	bool starts;                /* no flow has its key: it will start one */
+	struct feat_host_keys hk;   /* if it starts one: its host-context keys */
 };
 
 struct flow_meter {
@@ -44,6 +45,7 @@ static void on_end(struct flow *f, enum flow_end why, void *user)
 	struct flow_meter *m = user;
 	struct flow_record *r = &m->rec;
 	struct feat_flow *acc = flow_user(f);
+	struct feat_host_keys hk;
 	size_t alen = f->key.family == 6 ? 16 : 4;
 	struct feat_flow_id id = {
 		.first_us = f->first_us,
@@ -72,12 +74,13 @@ static void on_end(struct flow *f, enum flow_end why, void *user)
 	memcpy(r->packets, f->packets, sizeof r->packets);
 	memcpy(r->bytes, f->bytes, sizeof r->bytes);
 	feat_flow_compute(acc, &id, r->feat);
+	feat_hosts_keys(&m->hosts, id.family, id.proto, id.src, id.dst, id.dport, &hk);
 	/* a partial record is not the end of the flow: the host's ended and
 	 * failed counters wait for the final one */
 	if (why != FLOW_END_ACTIVE)
-		feat_hosts_flow_end(&m->hosts, id.family, id.src, f->bytes[0], feat_flow_failed(acc, &id),
-				    f->last_us);
-	feat_hosts_context(&m->hosts, &id, f->last_us, r->feat);
+		feat_hosts_flow_end_keyed(&m->hosts, id.family, id.src, f->bytes[0], feat_flow_failed(acc, &id),
+					  f->last_us, &hk);
+	feat_hosts_context_keyed(&m->hosts, &id, f->last_us, r->feat, &hk);
 	if (m->on_record)
 		m->on_record(r, m->user);
 	if (why == FLOW_END_ACTIVE)
@@ -89,12 +92,14 @@ static void on_end(struct flow *f, enum flow_end why, void *user)
 static void on_end_soon(const struct flow *f, int stage, void *user)
 {
 	struct flow_meter *m = user;
+	struct feat_host_keys hk;
 
+	feat_hosts_keys(&m->hosts, f->key.family, f->key.proto, flow_addr(f, 0), flow_addr(f, 1), flow_port(f, 1),
+			&hk);
 	if (stage)
-		feat_hosts_prefetch(&m->hosts, f->key.family, f->key.proto, flow_addr(f, 0), flow_addr(f, 1),
-				    flow_port(f, 1));
+		feat_hosts_prefetch(&m->hosts, &hk);
 	else
-		feat_hosts_prefetch_end(&m->hosts, f->key.family, flow_addr(f, 0), flow_addr(f, 1));
+		feat_hosts_prefetch_end(&m->hosts, f->key.family, flow_addr(f, 0), flow_addr(f, 1), &hk);
 }
 
 int flow_meter_new(const struct flow_meter_options *opt, struct flow_meter **ret)
@@ -195,7 +200,19 @@ static bool prepare(struct flow_meter *m, const struct dec_packet *p, struct flo
 	return true;
 }
 
-static void account(struct flow_meter *m, const struct dec_packet *p, const struct flow_lookup *lk)
+/* The host-context keys of the flow a packet would start: in packet
+ * order, the sender, the receiver and its port. */
+static void start_keys(const struct flow_meter *m, const struct flow_lookup *lk, struct feat_host_keys *ret)
+{
+	const struct flow_key *k = &lk->key;
+
+	feat_hosts_keys(&m->hosts, k->family, k->proto, k->addr[lk->side], k->addr[!lk->side], k->port[!lk->side],
+			ret);
+}
+
+/* hk: the keys from start_keys() if the caller has them, else NULL. */
+static void account(struct flow_meter *m, const struct dec_packet *p, const struct flow_lookup *lk,
+		    const struct feat_host_keys *hk)
 {
 	struct flow *f;
 	bool is_new;
@@ -203,9 +220,14 @@ static void account(struct flow_meter *m, const struct dec_packet *p, const stru
 
 	f = flow_table_packet_at(&m->table, lk, p->ts_us, p->ip_len, p->tcp_flags, &dir, &is_new);
 	if (is_new) {
-		/* in packet order: the sender, the receiver and its port */
-		feat_hosts_flow_start(&m->hosts, lk->key.family, lk->key.proto, lk->key.addr[lk->side],
-				      lk->key.addr[!lk->side], lk->key.port[!lk->side], p->ts_us);
+		struct feat_host_keys own;
+
+		if (!hk) {
+			start_keys(m, lk, &own);
+			hk = &own;
+		}
+		feat_hosts_flow_start_keyed(&m->hosts, lk->key.family, lk->key.addr[lk->side], lk->key.addr[!lk->side],
+					    p->ts_us, hk);
 	}
 	feat_flow_add(flow_user(f), p, dir);
 }
@@ -214,7 +236,7 @@ static void account_oldest(struct flow_meter *m)
 {
 	struct pending *w = &m->ring[m->head];
 
-	account(m, &w->pkt, &w->lk);
+	account(m, &w->pkt, &w->lk, w->starts ? &w->hk : NULL);
 	m->head = (m->head + 1) % FLOW_METER_LOOKAHEAD_MAX;
 	m->waiting--;
 }
@@ -231,7 +253,7 @@ void flow_meter_feed_decoded(struct flow_meter *m, const struct dec_packet *p)
 
 	flow_meter_drain(m);
 	if (prepare(m, p, &lk))
-		account(m, p, &lk);
+		account(m, p, &lk, NULL);
 }
 
 /* With a lookahead of L, a packet's index line is requested when it
@@ -257,13 +279,13 @@ void flow_meter_feed(struct flow_meter *m, const struct cap_packet *c, int linkt
 	if (m->waiting > m->lookahead / 2) {
 		uint32_t mid = m->head + m->waiting - 1 - m->lookahead / 2;
 		struct pending *q = &m->ring[mid % FLOW_METER_LOOKAHEAD_MAX];
-		const struct flow_key *k = &q->lk.key;
 
 		/* a packet that will start a flow updates both hosts' context */
 		q->starts = !flow_table_prefetch(&m->table, &q->lk);
-		if (q->starts)
-			feat_hosts_prefetch(&m->hosts, k->family, k->proto, k->addr[q->lk.side], k->addr[!q->lk.side],
-					    k->port[!q->lk.side]);
+		if (q->starts) {
+			start_keys(m, &q->lk, &q->hk);
+			feat_hosts_prefetch(&m->hosts, &q->hk);
+		}
 	}
 	if (m->waiting > m->lookahead * 3 / 4) {
 		uint32_t late = m->head + m->waiting - 1 - m->lookahead * 3 / 4;
@@ -273,8 +295,8 @@ void flow_meter_feed(struct flow_meter *m, const struct cap_packet *c, int linkt
 		flow_table_prefetch_links(&m->table, &q->lk);
 		/* its hosts' sets have arrived: now the lines within them */
 		if (q->starts)
-			feat_hosts_prefetch_start(&m->hosts, k->family, k->proto, k->addr[q->lk.side],
-						  k->addr[!q->lk.side], k->port[!q->lk.side]);
+			feat_hosts_prefetch_start(&m->hosts, k->family, k->addr[q->lk.side], k->addr[!q->lk.side],
+						  &q->hk);
 	}
 }
 
