@@ -14,6 +14,7 @@ struct cap_source {
 	int linktype;
 	long next_offset;        /* file: byte offset of the record cap_next reads next */
 	bool classic_pcap;       /* offsets follow from record sizes; no ftell() per packet */
+	char *iobuf;             /* file: the stdio buffer libpcap reads through (freed after pcap_close) */
 	struct cap_stats stats;
 	char error[PCAP_ERRBUF_SIZE + 512];
 };
@@ -38,12 +39,46 @@ static int apply_filter(struct cap_source *s, const char *bpf, char *err, size_t
 	return 0;
 }
 
+/* libpcap reads a capture file record by record through stdio, whose
+ * buffer defaults to one 4 KiB block: a read() system call for every six
+ * packets or so, a third of the time a bare pcap_next_ex() loop takes.
+ * 64 KiB makes those calls rare and still fits the L2 cache of a
+ * Raspberry Pi 5 core with room to spare. */
+#define CAP_FILE_BUFFER (64u << 10)
+
+/* The file as a stream with our buffer, for pcap_fopen_offline; NULL
+ * with the message pcap_open_offline would give if it cannot be opened. */
+static FILE *open_stream(struct cap_source *s, const char *path, char *ebuf, size_t ebuflen)
+{
+	FILE *f = fopen(path, "rb");
+
+	if (!f) {
+		snprintf(ebuf, ebuflen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	s->iobuf = malloc(CAP_FILE_BUFFER);
+	if (s->iobuf)
+		setvbuf(f, s->iobuf, _IOFBF, CAP_FILE_BUFFER);
+	return f;
+}
+
 static int open_file(struct cap_source *s, const struct cap_options *opt, char *err, size_t errlen)
 {
 	char ebuf[PCAP_ERRBUF_SIZE] = "";
 
 	s->is_file = true;
-	s->pcap = pcap_open_offline_with_tstamp_precision(opt->file, PCAP_TSTAMP_PRECISION_MICRO, ebuf);
+	if (strcmp(opt->file, "-") != 0) {
+		FILE *stream = open_stream(s, opt->file, ebuf, sizeof ebuf);
+
+		if (stream) {
+			s->pcap = pcap_fopen_offline_with_tstamp_precision(stream, PCAP_TSTAMP_PRECISION_MICRO, ebuf);
+			/* on failure the stream is still ours */
+			if (!s->pcap)
+				fclose(stream);
+		}
+	} else {
+		s->pcap = pcap_open_offline_with_tstamp_precision(opt->file, PCAP_TSTAMP_PRECISION_MICRO, ebuf);
+	}
 	if (!s->pcap) {
 		/* libpcap says "unknown file format" for non-captures and the
 		 * strerror text for unreadable files; keep its words, name the file. */
@@ -205,6 +240,7 @@ void cap_free(struct cap_source *s)
 	if (!s)
 		return;
 	if (s->pcap)
-		pcap_close(s->pcap);
+		pcap_close(s->pcap); /* closes a file's stream: its buffer is free after */
+	free(s->iobuf);
 	free(s);
 }
