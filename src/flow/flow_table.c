@@ -415,6 +415,18 @@ static void active_expire(struct flow_table *t, struct flow *f)
 	active_append(t, index_of(t, f));
 }
 
+/* Entry i (just read) is the next to end, by expiry or eviction: it will
+ * need its index line and active-list links, and its neighbours' links
+ * (the next packet prefetches those), and the caller's data. */
+static void ends_soon(struct flow_table *t, uint32_t i)
+{
+	t->soon = i;
+	__builtin_prefetch(&t->slots[entry(t, i)->hash & t->slot_mask], 1);
+	__builtin_prefetch(&t->active[i], 1);
+	if (t->end_soon)
+		t->end_soon(entry(t, i), 1, t->user);
+}
+
 void flow_table_advance(struct flow_table *t, uint64_t now_us)
 {
 	if (now_us > t->now_us)
@@ -466,18 +478,12 @@ void flow_table_advance(struct flow_table *t, uint64_t now_us)
 		}
 	if (t->ahead != NONE && entry(t, t->ahead)->seg_us + t->to_us[FLOW_TO_ACTIVE] < t->next_due_us)
 		t->next_due_us = entry(t, t->ahead)->seg_us + t->to_us[FLOW_TO_ACTIVE];
-	/* The idle flow due first (its entry was read just now) will need
-	 * its index line and active-list links, and its neighbours' links
-	 * (the next packet prefetches those), and the caller's data. */
-	if (t->soon != NONE) {
-		__builtin_prefetch(&t->slots[entry(t, t->soon)->hash & t->slot_mask], 1);
-		__builtin_prefetch(&t->active[t->soon], 1);
-		if (t->end_soon)
-			t->end_soon(entry(t, t->soon), 1, t->user);
-	}
+	if (t->soon != NONE)
+		ends_soon(t, t->soon);
 }
 
-static void evict_one(struct flow_table *t)
+/* The least recently touched flow: the oldest of the idle list heads. */
+static struct flow *lru_flow(const struct flow_table *t)
 {
 	struct flow *victim = NULL;
 
@@ -490,7 +496,18 @@ static void evict_one(struct flow_table *t)
 		if (!victim || f->touch_us < victim->touch_us)
 			victim = f;
 	}
-	end_flow(t, victim, FLOW_END_EVICTED);
+	return victim;
+}
+
+static void evict_one(struct flow_table *t)
+{
+	struct flow *next;
+
+	end_flow(t, lru_flow(t), FLOW_END_EVICTED);
+	/* a full table stays full: the next new flow evicts the next one */
+	next = lru_flow(t);
+	if (next)
+		ends_soon(t, index_of(t, next));
 }
 
 static struct flow *alloc_entry(struct flow_table *t)

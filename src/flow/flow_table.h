@@ -97,8 +97,9 @@ typedef void (*flow_end_fn)(struct flow *f, enum flow_end why, void *user);
  * will end soon and with stage 0 a little later, before it ends. While
  * flow_table_flush() ends flows one after the other, stage 1 comes two
  * records ahead and stage 0 one; after idle flows expired, the idle list
- * head due first gets stage 1 at once and stage 0 with the next packet.
- * It must not change anything. */
+ * head due first, and after an eviction, the next flow to evict, get
+ * stage 1 at once and stage 0 with the next packet. It must not change
+ * anything. */
 typedef void (*flow_soon_fn)(const struct flow *f, int stage, void *user);
 
 struct flow_table_stats {
