@@ -59,7 +59,7 @@ static int priority_of(uint8_t level)
 static void title_of(const struct rec_incident *inc, char *buf, size_t len)
 {
 	snprintf(buf, len, "nad: %s %s %s %s", rec_level_name(inc->level), inc->category,
-		 strcmp(inc->role, "victim") ? "from" : "against", inc->host);
+		 !strcmp(inc->role, "victim") ? "against" : !strcmp(inc->role, "network") ? "in" : "from", inc->host);
 }
 
 char *alert_webhook_body(const struct alert_msg *m, const struct alert_origin *o)

@@ -4,8 +4,11 @@
  * A flow with a category joins its host's incident: an anomaly (level low or
  * above) and a suspicious flow (p <= 1e-2, below low) alike; the suspicious
  * one only counts toward the incident, which stays hidden until its own
- * score reaches low (docs/scoring.md, Incidents). A flow without a category
- * joins nothing.
+ * score reaches low (docs/scoring.md, Incidents). Every flow, ordinary ones
+ * included, is also counted toward the patterns only a set of flows shows
+ * (evidence.h); a flow that belongs to one past its minimum joins the
+ * pattern's incident, with or without a category of its own. Any other
+ * flow without a category joins nothing.
  */
 #pragma once
 #include "flow/flow_meter.h"

@@ -2,6 +2,7 @@
 #include "score/incident.h"
 
 #include "common/distinct.h"
+#include "score/evidence.h"
 
 #include <math.h>
 #include <stdbool.h>
@@ -26,6 +27,10 @@ struct incident {
 	char peer[REC_ADDR_MAX];        /* the first peer, for the summary */
 	uint16_t first_port;
 	struct distinct peers, ports;
+	/* what a pattern across flows showed (evidence.h), when one did */
+	double evidence_score;
+	uint64_t evidence_flows;
+	char evidence_what[224];
 };
 
 struct incident_table {
@@ -36,6 +41,7 @@ struct incident_table {
 	size_t nslots;
 	uint64_t opened_by_level[5];
 	uint64_t seq;
+	struct evidence *evidence;
 };
 
 static uint64_t hash_str(uint64_t h, const char *s)
@@ -78,6 +84,12 @@ struct incident_table *incident_table_new(const struct incident_options *opt, in
 		free(t);
 		return NULL;
 	}
+	t->evidence = evidence_new(t->opt.window_us, 4096);
+	if (!t->evidence) {
+		free(t->slots);
+		free(t);
+		return NULL;
+	}
 	t->emit = emit;
 	t->user = user;
 	return t;
@@ -87,6 +99,7 @@ void incident_table_free(struct incident_table *t)
 {
 	if (!t)
 		return;
+	evidence_free(t->evidence);
 	free(t->slots);
 	free(t);
 }
@@ -104,7 +117,10 @@ static void build_summary(struct incident *inc)
 	format_count(flows, sizeof flows, r->anomalies, "anomalous flow", "anomalous flows");
 	format_count(peers, sizeof peers, r->distinct_peers, "host", "hosts");
 	format_count(ports, sizeof ports, r->distinct_ports, "port", "ports");
-	if (!strcmp(r->category, "scan"))
+	if (inc->evidence_what[0])
+		/* the pattern is the story: its flows need not be unusual one by one */
+		snprintf(r->summary, sizeof r->summary, "%s", inc->evidence_what);
+	else if (!strcmp(r->category, "scan"))
 		snprintf(r->summary, sizeof r->summary, "%s probed %s on %s (e.g. %s) — %s",
 			 r->host, ports, peers, inc->peer, flows);
 	else if (!strcmp(r->category, "sweep"))
@@ -229,14 +245,16 @@ static double incident_score(const struct incident_table *t, const struct incide
 
 	if (noisy_category(inc->rec.category) && inc->rec.anomalies < NOISY_CATEGORY_MIN_FLOWS && s >= medium)
 		s = nextafter(medium, 0.0);
+	if (inc->evidence_score > s)
+		s = inc->evidence_score;
 	return s > 100.0 ? 100.0 : s;
 }
 
-void incident_table_add(struct incident_table *t, struct rec_anomaly *a)
+/* Add flow a to the incident of (host, a->category), opening it if needed;
+ * ev, when not NULL, is the pattern across flows that a completes. */
+static void add_flow(struct incident_table *t, struct rec_anomaly *a, const char *host, const char *role,
+		     const char *peer, const struct evidence_finding *ev)
 {
-	bool victim = keyed_by_victim(a->category);
-	const char *host = victim ? a->dst : a->src;
-	const char *peer = victim ? a->src : a->dst;
 	struct incident *inc;
 	char port[8];
 	uint8_t old_level;
@@ -248,7 +266,7 @@ void incident_table_add(struct incident_table *t, struct rec_anomaly *a)
 		memset(inc, 0, sizeof *inc);
 		inc->open = true;
 		snprintf(inc->rec.host, sizeof inc->rec.host, "%s", host);
-		snprintf(inc->rec.role, sizeof inc->rec.role, "%s", victim ? "victim" : "attacker");
+		snprintf(inc->rec.role, sizeof inc->rec.role, "%s", role);
 		snprintf(inc->rec.category, sizeof inc->rec.category, "%s", a->category);
 		snprintf(inc->peer, sizeof inc->peer, "%s", peer);
 		inc->first_port = a->dport;
@@ -270,11 +288,30 @@ void incident_table_add(struct incident_table *t, struct rec_anomaly *a)
 	distinct_add(&inc->peers, peer);
 	snprintf(port, sizeof port, "%u", a->dport);
 	distinct_add(&inc->ports, port);
+	if (ev) {
+		/* The pattern's own weight: at its minimum it is worth looking
+		 * at (level medium); each doubling beyond adds 3 points, as a
+		 * doubling of anomalous flows does. Its flows count as the
+		 * incident's even though most joined nothing on their own. */
+		double s = t->opt.level_thresholds[REC_LEVEL_MEDIUM] + 3.0 * log2(ev->strength);
+		if (s > inc->evidence_score)
+			inc->evidence_score = s;
+		if (ev->flows > inc->evidence_flows)
+			inc->evidence_flows = ev->flows;
+		if (inc->evidence_flows > inc->rec.anomalies)
+			inc->rec.anomalies = inc->evidence_flows;
+		snprintf(inc->evidence_what, sizeof inc->evidence_what, "%s", ev->what);
+	}
 	inc->rec.score = incident_score(t, inc);
 	inc->rec.level = (uint8_t)incident_level_of(t->opt.level_thresholds, inc->rec.score);
 	/* The explanation of the strongest flow speaks for the incident. */
 	if (a->score >= inc->rec.max_anomaly_score)
 		snprintf(inc->rec.explanation, sizeof inc->rec.explanation, "%s", a->explanation);
+	if (ev && !inc->rec.explanation[0])
+		snprintf(inc->rec.explanation, sizeof inc->rec.explanation,
+			 "no flow stands out on its own (the most unusual scores %.0f); the pattern across flows "
+			 "is the evidence",
+			 inc->rec.max_anomaly_score);
 	snprintf(a->incident_uid, sizeof a->incident_uid, "%s", inc->rec.uid);
 
 	if (inc->rec.level == REC_LEVEL_NONE)
@@ -294,4 +331,23 @@ void incident_table_add(struct incident_table *t, struct rec_anomaly *a)
 			inc->next_update_at *= 2;
 		emit(t, inc, REC_INCIDENT_UPDATED);
 	}
+}
+
+void incident_table_add(struct incident_table *t, struct rec_anomaly *a)
+{
+	bool victim = keyed_by_victim(a->category);
+
+	add_flow(t, a, victim ? a->dst : a->src, victim ? "victim" : "attacker", victim ? a->src : a->dst, NULL);
+}
+
+bool incident_table_observe(struct incident_table *t, const struct flow_record *rec,
+			    struct evidence_finding *ret)
+{
+	return evidence_observe(t->evidence, rec, ret);
+}
+
+void incident_table_add_evidence(struct incident_table *t, struct rec_anomaly *a, const struct evidence_finding *ev)
+{
+	snprintf(a->category, sizeof a->category, "%s", ev->category);
+	add_flow(t, a, ev->host, ev->role, a->dst, ev);
 }

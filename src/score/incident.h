@@ -5,12 +5,18 @@
  * and a category within a time window join one incident: the host is the
  * flow's initiator ("attacker"), except for floods and reflection attacks,
  * whose initiators are many (often spoofed) sources, where it is the
- * responder ("victim"). The table is bounded; time is packet time.
+ * responder ("victim"). Patterns that only a set of flows shows (a slow
+ * sweep, password guessing, a random-address flood: evidence.h) make
+ * incidents too, from flows that are ordinary one by one; a random-address
+ * flood belongs to the network its addresses share ("network"). The table
+ * is bounded; time is packet time.
  */
 #pragma once
 #include <stddef.h>
 #include <stdint.h>
 
+#include "flow/flow_meter.h"
+#include "score/evidence.h"
 #include "sink/records.h"
 
 struct incident_table;
@@ -34,6 +40,19 @@ struct incident_table *incident_table_new(const struct incident_options *opt, in
  * ports gives about ten updates, not a thousand). Closes incidents that have
  * been quiet for the window as of a->last_ts_us first. */
 void incident_table_add(struct incident_table *t, struct rec_anomaly *a);
+
+/* Account one scored flow -- every flow, ordinary ones included -- toward
+ * the patterns that only show across flows (evidence.h). True when the flow
+ * completes or continues one: *ret says which, for incident_table_add_evidence. */
+bool incident_table_observe(struct incident_table *t, const struct flow_record *rec,
+			    struct evidence_finding *ret);
+
+/* Add flow a as part of the pattern ev (from incident_table_observe): it
+ * joins the incident of (ev->host, ev->category), a->category becomes the
+ * pattern's, and the incident's score is at least level medium at the
+ * pattern's minimum, 3 points more per doubling beyond (docs/scoring.md).
+ * Events and a->incident_uid as for incident_table_add. */
+void incident_table_add_evidence(struct incident_table *t, struct rec_anomaly *a, const struct evidence_finding *ev);
 
 /* Close every incident quiet since before now_us - window (packet time). */
 void incident_table_tick(struct incident_table *t, uint64_t now_us);

@@ -289,13 +289,21 @@ static void explain(const struct scorer *s, const struct flow_record *rec, const
 		format_value(lo, sizeof lo, c->typical_lo);
 		format_value(hi, sizeof hi, c->typical_hi);
 		size_t used_now = strlen(out->explanation);
+		/* The ranking is by reconstruction error, so a contributor can
+		 * sit inside its own typical range and stand out only beside the
+		 * flow's other values (e.g. PTR lookups that got NXDOMAIN). Say
+		 * so rather than imply the value itself is out of range. */
+		const char *alone = c->value >= c->typical_lo && c->value <= c->typical_hi
+					    ? ", usual alone but not with the rest"
+					    : "";
 		if (c->typical_lo == c->typical_hi)
-			snprintf(out->explanation + used_now, sizeof out->explanation - used_now, "%s%s is %s %s (typical %s)",
-				 k ? "; " : "", mf->name, v, feat_registry[reg].unit, lo);
+			snprintf(out->explanation + used_now, sizeof out->explanation - used_now,
+				 "%s%s is %s %s (typical %s%s)", k ? "; " : "", mf->name, v, feat_registry[reg].unit, lo,
+				 alone);
 		else
 			snprintf(out->explanation + used_now, sizeof out->explanation - used_now,
-				 "%s%s is %s %s (typical %s to %s)", k ? "; " : "", mf->name, v, feat_registry[reg].unit,
-				 lo, hi);
+				 "%s%s is %s %s (typical %s to %s%s)", k ? "; " : "", mf->name, v,
+				 feat_registry[reg].unit, lo, hi, alone);
 		used = strlen(out->explanation);
 	}
 	if (out->ntop) {

@@ -67,7 +67,7 @@ struct rec_incident {
 	char uid[40];            /* stable across updates: also the alert's idempotency key */
 	uint8_t event;           /* enum rec_incident_event */
 	char host[REC_ADDR_MAX];
-	char role[10];           /* "attacker" or "victim" */
+	char role[10];           /* "attacker", "victim" or "network" (host is then a prefix) */
 	char category[20];
 	uint8_t level;           /* enum rec_level */
 	double score;            /* 0..100, grows with count and anomaly scores */
