@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,7 +21,13 @@ int feat_hosts_init(struct feat_hosts *h, uint32_t max_hosts)
 		return -EINVAL;
 	while ((uint64_t)sets * FEAT_HOST_WAYS < max_hosts)
 		sets <<= 1;
-	h->hosts = calloc((size_t)sets * FEAT_HOST_WAYS, sizeof *h->hosts);
+	/* calloc keeps untouched hosts out of the resident set; the hosts
+	 * start on a cache line, so a way's counters are one line away from
+	 * its address and a new host clears whole lines */
+	h->hosts_mem = calloc((size_t)sets * FEAT_HOST_WAYS * sizeof *h->hosts + _Alignof(struct feat_host), 1);
+	if (h->hosts_mem)
+		h->hosts = (struct feat_host *)(((uintptr_t)h->hosts_mem + _Alignof(struct feat_host) - 1) &
+						~(uintptr_t)(_Alignof(struct feat_host) - 1));
 	/* two pair cells per host: a host talks to a few services at a time */
 	h->npairs = sets * FEAT_HOST_WAYS * 2;
 	h->pairs = calloc((size_t)h->npairs * FEAT_PAIR_ROWS, sizeof *h->pairs);
@@ -29,13 +36,22 @@ int feat_hosts_init(struct feat_hosts *h, uint32_t max_hosts)
 		return -ENOMEM;
 	}
 	h->nsets = sets;
+	/* With z of m slots empty, about m ln(m/z) distinct keys were seen
+	 * (linear counting); all m used reads as half a slot empty. Rounded,
+	 * since a count of distinct peers is a whole number. */
+	for (int used = 0; used <= FEAT_HOST_SLOTS; used++) {
+		double m = FEAT_HOST_SLOTS, z = used < FEAT_HOST_SLOTS ? (double)(FEAT_HOST_SLOTS - used) : 0.5;
+
+		h->distinct[used] = round(m * log(m / z));
+	}
 	return 0;
 }
 
 void feat_hosts_release(struct feat_hosts *h)
 {
-	free(h->hosts);
+	free(h->hosts_mem);
 	free(h->pairs);
+	h->hosts_mem = NULL;
 	h->hosts = NULL;
 	h->pairs = NULL;
 }
@@ -82,29 +98,29 @@ static struct feat_host *lookup(const struct feat_hosts *h, uint8_t family, cons
 	return find_in(set_of(h, family, a), family, a);
 }
 
-void feat_hosts_prefetch(const struct feat_hosts *h, uint8_t family, const uint8_t *src, const uint8_t *dst)
-{
-	const struct feat_host *s = set_of(h, family, src), *d = set_of(h, family, dst);
 
-	for (int w = 0; w < FEAT_HOST_WAYS; w++) {
-		__builtin_prefetch(&s[w], 1);
-		__builtin_prefetch(&d[w], 1);
-	}
+/* The way a new host takes: the set's emptiest or least recently touched. */
+static struct feat_host *victim_in(struct feat_host *set)
+{
+	struct feat_host *victim = &set[0];
+
+	for (int w = 0; w < FEAT_HOST_WAYS && victim->family; w++)
+		if (!set[w].family || set[w].touch_us < victim->touch_us)
+			victim = &set[w];
+	return victim;
 }
 
-/* Find the host or take the set's emptiest / least recently touched way. */
+/* Find the host or give it a way. */
 static struct feat_host *get(struct feat_hosts *h, uint8_t family, const uint8_t *a, uint64_t ts_us)
 {
 	struct feat_host *set = set_of(h, family, a), *f = find_in(set, family, a), *victim;
 
 	if (!f) {
-		victim = &set[0];
-		for (int w = 0; w < FEAT_HOST_WAYS && victim->family; w++)
-			if (!set[w].family || set[w].touch_us < victim->touch_us)
-				victim = &set[w];
+		victim = victim_in(set);
 		if (victim->family)
 			h->replaced++;
-		memset(victim, 0, sizeof *victim);
+		/* the sketch slots stay: their stamped bits are cleared */
+		memset(victim, 0, offsetof(struct feat_host, seen));
 		victim->family = family;
 		memcpy(victim->addr, a, family == 6 ? 16 : 4);
 		f = victim;
@@ -118,19 +134,34 @@ static struct feat_host *get(struct feat_hosts *h, uint8_t family, const uint8_t
 	return f;
 }
 
-/* Decay to t (never backwards: a reordered packet does not inflate a counter). */
+/* What a counter last updated at from_us keeps at t_us: never more than
+ * all of it (a reordered packet does not inflate a counter). Counters
+ * updated together share one factor, and exp() runs once for them. */
+static double decay_factor(uint64_t from_us, uint64_t t_us, double tau)
+{
+	if (t_us <= from_us)
+		return 1;
+	return exp(-(double)(t_us - from_us) / 1e6 / tau);
+}
+
+/* A counter that is still zero needs no exp(): zero times any factor is zero. */
 static double decay_at(const struct feat_decay *d, uint64_t t_us, double tau)
 {
-	if (t_us <= d->t_us)
+	if (d->v == 0)
 		return d->v;
-	return d->v * exp(-(double)(t_us - d->t_us) / 1e6 / tau);
+	return d->v * decay_factor(d->t_us, t_us, tau);
+}
+
+static void decay_set(struct feat_decay *d, double decayed, double x, uint64_t t_us)
+{
+	d->v = decayed + x;
+	if (t_us > d->t_us)
+		d->t_us = t_us;
 }
 
 static void decay_add(struct feat_decay *d, double x, uint64_t t_us, double tau)
 {
-	d->v = decay_at(d, t_us, tau) + x;
-	if (t_us > d->t_us)
-		d->t_us = t_us;
+	decay_set(d, decay_at(d, t_us, tau), x, t_us);
 }
 
 static uint32_t stamp(const struct feat_hosts *h, uint64_t ts_us)
@@ -140,26 +171,41 @@ static uint32_t stamp(const struct feat_hosts *h, uint64_t ts_us)
 	return ds >= UINT32_MAX - 1 ? UINT32_MAX : (uint32_t)ds + 1;
 }
 
-static void sketch_add(uint32_t *slots, uint64_t key, uint32_t now)
+/* Stamp the slot of key (now >= 1; a slot only moves forward). */
+static void sketch_add(struct feat_host *f, int which, uint64_t key, uint32_t now)
 {
-	uint32_t *s = &slots[mix(key) % FEAT_HOST_SLOTS];
+	unsigned i = (unsigned)(mix(key) % FEAT_HOST_SLOTS);
+	uint32_t *s = &f->seen[which].slot[i];
+	uint64_t bit = (uint64_t)1 << i;
 
-	if (now > *s)
+	if (!(f->stamped[which] & bit)) {
+		f->stamped[which] |= bit;
 		*s = now;
+	} else if (now > *s) {
+		*s = now;
+	}
 }
 
-/* Linear counting over the slots stamped within the window: with z of m
- * slots empty, about m ln(m/z) distinct keys were seen. Rounded, since a
- * count of distinct peers is a whole number. */
-static double sketch_count(const uint32_t *slots, uint32_t now, uint32_t window)
+/* Distinct keys in the last 10 s and 300 s (deciseconds): linear counting
+ * over the slots stamped within each window, both in one pass. */
+static void sketch_count(const struct feat_hosts *h, const struct feat_host *f, int which, uint32_t now,
+			 double *ret_10s, double *ret_300s)
 {
-	uint32_t from = now > window ? now - window : 1, used = 0;
-	double m = FEAT_HOST_SLOTS, z;
+	const uint32_t *slot = f->seen[which].slot;
+	uint64_t stamped = f->stamped[which];
+	uint32_t from10 = now > 100 ? now - 100 : 1, from300 = now > 3000 ? now - 3000 : 1;
+	unsigned used10 = 0, used300 = 0;
 
-	for (int i = 0; i < FEAT_HOST_SLOTS; i++)
-		used += slots[i] && slots[i] >= from;
-	z = used < FEAT_HOST_SLOTS ? (double)(FEAT_HOST_SLOTS - used) : 0.5;
-	return round(m * log(m / z));
+	/* only the stamped slots: most hosts have a few, and the others'
+	 * lines are not read */
+	for (; stamped; stamped &= stamped - 1) {
+		uint32_t t = slot[__builtin_ctzll(stamped)];
+
+		used10 += t >= from10;
+		used300 += t >= from300;
+	}
+	*ret_10s = h->distinct[used10];
+	*ret_300s = h->distinct[used300];
 }
 
 static bool has_ports(uint8_t proto)
@@ -181,6 +227,77 @@ static struct feat_pair_cell *pair_cell(const struct feat_hosts *h, int row, uin
 	return &h->pairs[(size_t)row * h->npairs + (k & (h->npairs - 1))];
 }
 
+void feat_hosts_prefetch(const struct feat_hosts *h, uint8_t family, uint8_t proto, const uint8_t *src,
+			 const uint8_t *dst, uint16_t dport)
+{
+	const struct feat_host *s = set_of(h, family, src), *d = set_of(h, family, dst);
+	uint64_t pk = pair_key(family, proto, src, dst, has_ports(proto) ? dport : 0);
+
+	for (int w = 0; w < FEAT_HOST_WAYS; w++) {
+		__builtin_prefetch(&s[w], 1);
+		__builtin_prefetch(&d[w], 1);
+	}
+	for (int row = 0; row < FEAT_PAIR_ROWS; row++)
+		__builtin_prefetch(pair_cell(h, row, pk), 1);
+}
+
+/* A host's way (or the one it would take) beyond its first line: the
+ * counters in lines 1 and 2. A macro, not a function: GCC 12 drops calls
+ * to functions that do nothing but prefetch. */
+#define PREFETCH_COUNTERS(f)                                      \
+	do {                                                      \
+		__builtin_prefetch((const char *)(f) + 64, 1);     \
+		__builtin_prefetch((const char *)(f) + 128, 1);    \
+	} while (0)
+
+/* The sketch line holding key's slot. */
+#define PREFETCH_SLOT(f, which, key) \
+	__builtin_prefetch(&(f)->seen[which].slot[mix(key) % FEAT_HOST_SLOTS], 1)
+
+/* The sketch lines holding stamped slots (16 slots per line). */
+#define PREFETCH_STAMPED(f, which)                                                     \
+	do {                                                                           \
+		for (int l_ = 0; l_ < FEAT_HOST_SLOTS; l_ += 16)                       \
+			if (((f)->stamped[which] >> l_) & 0xffff)                      \
+				__builtin_prefetch(&(f)->seen[which].slot[l_]);       \
+	} while (0)
+
+void feat_hosts_prefetch_start(const struct feat_hosts *h, uint8_t family, uint8_t proto, const uint8_t *src,
+			       const uint8_t *dst, uint16_t dport)
+{
+	struct feat_host *s = set_of(h, family, src), *d = set_of(h, family, dst);
+	struct feat_host *f = find_in(s, family, src), *r = find_in(d, family, dst);
+
+	if (!f)
+		f = victim_in(s);
+	PREFETCH_COUNTERS(f);
+	PREFETCH_SLOT(f, FEAT_SEEN_ADDR, addr_hash(family, dst));
+	if (has_ports(proto))
+		PREFETCH_SLOT(f, FEAT_SEEN_PORT, dport);
+	if (!r)
+		r = victim_in(d);
+	PREFETCH_COUNTERS(r);
+	PREFETCH_SLOT(r, FEAT_SEEN_SRC, addr_hash(family, src));
+}
+
+void feat_hosts_prefetch_end(const struct feat_hosts *h, uint8_t family, const uint8_t *src, const uint8_t *dst)
+{
+	struct feat_host *s = set_of(h, family, src), *f = find_in(s, family, src);
+	const struct feat_host *r = lookup(h, family, dst);
+
+	if (f) {
+		PREFETCH_COUNTERS(f);
+		PREFETCH_STAMPED(f, FEAT_SEEN_ADDR);
+		PREFETCH_STAMPED(f, FEAT_SEEN_PORT);
+	} else {
+		PREFETCH_COUNTERS(victim_in(s));
+	}
+	if (r) {
+		PREFETCH_COUNTERS(r);
+		PREFETCH_STAMPED(r, FEAT_SEEN_SRC);
+	}
+}
+
 void feat_hosts_flow_start(struct feat_hosts *h, uint8_t family, uint8_t proto, const uint8_t *src,
 			   const uint8_t *dst, uint16_t dport, uint64_t ts_us)
 {
@@ -191,9 +308,9 @@ void feat_hosts_flow_start(struct feat_hosts *h, uint8_t family, uint8_t proto, 
 
 	for (int w = 0; w < 2; w++)
 		decay_add(&f->flows[w], 1, ts_us, tau_s[w]);
-	sketch_add(f->addr_seen, addr_hash(family, dst), now);
+	sketch_add(f, FEAT_SEEN_ADDR, addr_hash(family, dst), now);
 	if (has_ports(proto))
-		sketch_add(f->port_seen, dport, now);
+		sketch_add(f, FEAT_SEEN_PORT, dport, now);
 	for (int row = 0; row < FEAT_PAIR_ROWS; row++) {
 		struct feat_pair_cell *c = pair_cell(h, row, pk);
 
@@ -203,18 +320,20 @@ void feat_hosts_flow_start(struct feat_hosts *h, uint8_t family, uint8_t proto, 
 	/* after the initiator: taking the responder's way must not evict it */
 	r = get(h, family, dst, ts_us);
 	decay_add(&r->in_flows, 1, ts_us, tau_s[0]);
-	sketch_add(r->src_seen, addr_hash(family, src), now);
+	sketch_add(r, FEAT_SEEN_SRC, addr_hash(family, src), now);
 }
 
 void feat_hosts_flow_end(struct feat_hosts *h, uint8_t family, const uint8_t *src, uint64_t bytes_sent,
 			 bool failed, uint64_t ts_us)
 {
 	struct feat_host *f = get(h, family, src, ts_us);
+	/* bytes[1], ended and failed change together: one factor */
+	double k300 = decay_factor(f->ended.t_us, ts_us, tau_s[1]);
 
-	for (int w = 0; w < 2; w++)
-		decay_add(&f->bytes[w], (double)bytes_sent, ts_us, tau_s[w]);
-	decay_add(&f->ended, 1, ts_us, tau_s[1]);
-	decay_add(&f->failed, failed, ts_us, tau_s[1]);
+	decay_add(&f->bytes[0], (double)bytes_sent, ts_us, tau_s[0]);
+	decay_set(&f->bytes[1], f->bytes[1].v * k300, (double)bytes_sent, ts_us);
+	decay_set(&f->ended, f->ended.v * k300, 1, ts_us);
+	decay_set(&f->failed, f->failed.v * k300, failed, ts_us);
 }
 
 /* Count-min: each row over-counts by its collisions, the smallest least. */
@@ -240,8 +359,10 @@ static void responder_context(const struct feat_hosts *h, const struct feat_flow
 	uint32_t now = stamp(h, ts_us);
 
 	out[FEAT_DST_FLOW_RATE_10S] = r ? decay_at(&r->in_flows, ts_us, tau_s[0]) / tau_s[0] : 0;
-	out[FEAT_DST_SRC_ADDRS_10S] = r ? sketch_count(r->src_seen, now, 100) : 0;
-	out[FEAT_DST_SRC_ADDRS_300S] = r ? sketch_count(r->src_seen, now, 3000) : 0;
+	if (r)
+		sketch_count(h, r, FEAT_SEEN_SRC, now, &out[FEAT_DST_SRC_ADDRS_10S], &out[FEAT_DST_SRC_ADDRS_300S]);
+	else
+		out[FEAT_DST_SRC_ADDRS_10S] = out[FEAT_DST_SRC_ADDRS_300S] = 0;
 	out[FEAT_PAIR_FLOWS_10S] = pair_flows(h, id, ts_us, 0);
 	out[FEAT_PAIR_FLOWS_300S] = pair_flows(h, id, ts_us, 1);
 }
@@ -251,7 +372,7 @@ void feat_hosts_context(const struct feat_hosts *h, const struct feat_flow_id *i
 {
 	const struct feat_host *f = lookup(h, id->family, id->src);
 	uint32_t now;
-	double ended;
+	double ended, k300;
 
 	out[FEAT_HOST_FLOW_RATE_10S] = out[FEAT_HOST_FLOW_RATE_300S] = 0;
 	out[FEAT_HOST_DST_ADDRS_10S] = out[FEAT_HOST_DST_ADDRS_300S] = 0;
@@ -264,12 +385,12 @@ void feat_hosts_context(const struct feat_hosts *h, const struct feat_flow_id *i
 	now = stamp(h, ts_us);
 	out[FEAT_HOST_FLOW_RATE_10S] = decay_at(&f->flows[0], ts_us, tau_s[0]) / tau_s[0];
 	out[FEAT_HOST_FLOW_RATE_300S] = decay_at(&f->flows[1], ts_us, tau_s[1]) / tau_s[1];
-	out[FEAT_HOST_DST_ADDRS_10S] = sketch_count(f->addr_seen, now, 100);
-	out[FEAT_HOST_DST_ADDRS_300S] = sketch_count(f->addr_seen, now, 3000);
-	out[FEAT_HOST_DST_PORTS_10S] = sketch_count(f->port_seen, now, 100);
-	out[FEAT_HOST_DST_PORTS_300S] = sketch_count(f->port_seen, now, 3000);
-	ended = decay_at(&f->ended, ts_us, tau_s[1]);
-	out[FEAT_HOST_FAILED_RATIO_300S] = ended > 0 ? decay_at(&f->failed, ts_us, tau_s[1]) / ended : 0;
+	sketch_count(h, f, FEAT_SEEN_ADDR, now, &out[FEAT_HOST_DST_ADDRS_10S], &out[FEAT_HOST_DST_ADDRS_300S]);
+	sketch_count(h, f, FEAT_SEEN_PORT, now, &out[FEAT_HOST_DST_PORTS_10S], &out[FEAT_HOST_DST_PORTS_300S]);
+	/* ended, failed and bytes[1] were last updated together */
+	k300 = decay_factor(f->ended.t_us, ts_us, tau_s[1]);
+	ended = f->ended.v * k300;
+	out[FEAT_HOST_FAILED_RATIO_300S] = ended > 0 ? f->failed.v * k300 / ended : 0;
 	out[FEAT_HOST_BYTES_RATE_10S] = decay_at(&f->bytes[0], ts_us, tau_s[0]) / tau_s[0];
-	out[FEAT_HOST_BYTES_RATE_300S] = decay_at(&f->bytes[1], ts_us, tau_s[1]) / tau_s[1];
+	out[FEAT_HOST_BYTES_RATE_300S] = f->bytes[1].v * k300 / tau_s[1];
 }

@@ -14,6 +14,7 @@
 struct pending {
 	struct dec_packet pkt;
 	struct flow_lookup lk;
+	bool starts;                /* no flow has its key: it will start one */
 };
 
 struct flow_meter {
@@ -83,6 +84,19 @@ static void on_end(struct flow *f, enum flow_end why, void *user)
 		memset(acc, 0, sizeof *acc);
 }
 
+/* The table is about to end f (flow_table_flush): its hosts' sets two
+ * records ahead, the lines within them one record ahead. */
+static void on_end_soon(const struct flow *f, int stage, void *user)
+{
+	struct flow_meter *m = user;
+
+	if (stage)
+		feat_hosts_prefetch(&m->hosts, f->key.family, f->key.proto, flow_addr(f, 0), flow_addr(f, 1),
+				    flow_port(f, 1));
+	else
+		feat_hosts_prefetch_end(&m->hosts, f->key.family, flow_addr(f, 0), flow_addr(f, 1));
+}
+
 int flow_meter_new(const struct flow_meter_options *opt, struct flow_meter **ret)
 {
 	struct flow_meter *m = calloc(1, sizeof *m);
@@ -91,6 +105,8 @@ int flow_meter_new(const struct flow_meter_options *opt, struct flow_meter **ret
 	if (!m)
 		return -ENOMEM;
 	r = flow_table_init(&m->table, &opt->table, sizeof(struct feat_flow), opt->seed, on_end, m);
+	if (!r)
+		flow_table_set_end_soon(&m->table, on_end_soon);
 	if (!r)
 		r = feat_hosts_init(&m->hosts, opt->max_hosts ? opt->max_hosts : FLOW_METER_MAX_HOSTS_DEFAULT);
 	if (!r)
@@ -145,7 +161,6 @@ static void key_ports(const struct dec_packet *p, struct flow_key *k)
 static bool prepare(struct flow_meter *m, const struct dec_packet *p, struct flow_lookup *ret)
 {
 	struct flow_key k;
-	size_t alen;
 
 	if (p->l3 == DEC_L3_ARP) {
 		m->stats.arp_packets++;
@@ -157,9 +172,14 @@ static bool prepare(struct flow_meter *m, const struct dec_packet *p, struct flo
 	k.family = p->l3 == DEC_L3_IPV6 ? 6 : 4;
 	k.proto = p->ip_proto;
 	k.vlan = p->vlan;
-	alen = k.family == 6 ? 16 : 4;
-	memcpy(k.addr[0], p->src.a, alen);
-	memcpy(k.addr[1], p->dst.a, alen);
+	/* fixed sizes: inline copies, not calls */
+	if (k.family == 6) {
+		memcpy(k.addr[0], p->src.a, 16);
+		memcpy(k.addr[1], p->dst.a, 16);
+	} else {
+		memcpy(k.addr[0], p->src.a, 4);
+		memcpy(k.addr[1], p->dst.a, 4);
+	}
 	key_ports(p, &k);
 	if (p->is_fragment) {
 		m->stats.fragments++;
@@ -233,18 +253,28 @@ void flow_meter_feed(struct flow_meter *m, const struct cap_packet *c, int linkt
 	    !prepare(m, &w->pkt, &w->lk))
 		return;
 	m->waiting++;
+	w->starts = false;
 	if (m->waiting > m->lookahead / 2) {
 		uint32_t mid = m->head + m->waiting - 1 - m->lookahead / 2;
-		struct flow_lookup *lk = &m->ring[mid % FLOW_METER_LOOKAHEAD_MAX].lk;
+		struct pending *q = &m->ring[mid % FLOW_METER_LOOKAHEAD_MAX];
+		const struct flow_key *k = &q->lk.key;
 
 		/* a packet that will start a flow updates both hosts' context */
-		if (!flow_table_prefetch(&m->table, lk))
-			feat_hosts_prefetch(&m->hosts, lk->key.family, lk->key.addr[0], lk->key.addr[1]);
+		q->starts = !flow_table_prefetch(&m->table, &q->lk);
+		if (q->starts)
+			feat_hosts_prefetch(&m->hosts, k->family, k->proto, k->addr[q->lk.side], k->addr[!q->lk.side],
+					    k->port[!q->lk.side]);
 	}
 	if (m->waiting > m->lookahead * 3 / 4) {
 		uint32_t late = m->head + m->waiting - 1 - m->lookahead * 3 / 4;
+		struct pending *q = &m->ring[late % FLOW_METER_LOOKAHEAD_MAX];
+		const struct flow_key *k = &q->lk.key;
 
-		flow_table_prefetch_links(&m->table, &m->ring[late % FLOW_METER_LOOKAHEAD_MAX].lk);
+		flow_table_prefetch_links(&m->table, &q->lk);
+		/* its hosts' sets have arrived: now the lines within them */
+		if (q->starts)
+			feat_hosts_prefetch_start(&m->hosts, k->family, k->proto, k->addr[q->lk.side],
+						  k->addr[!q->lk.side], k->port[!q->lk.side]);
 	}
 }
 

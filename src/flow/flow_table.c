@@ -162,6 +162,7 @@ int flow_table_init(struct flow_table *t, const struct flow_table_options *opt, 
 	for (int c = 0; c < FLOW_IDLE_CLASSES; c++)
 		t->ihead[c] = t->itail[c] = NONE;
 	t->ahead = t->atail = NONE;
+	t->soon = NONE;
 	for (int c = 0; c < FLOW_TO_MAX; c++)
 		t->to_us[c] = (uint64_t)opt->timeout_s[c] * US;
 	t->seed = seed;
@@ -182,13 +183,18 @@ void flow_table_release(struct flow_table *t)
 	t->active = NULL;
 }
 
-/* A multiply-xorshift mix over the key's five 64-bit words: cheap, and every
- * input bit reaches the bucket bits. */
+/* A multiply-xorshift mix over five 64-bit words: cheap, and every input
+ * bit reaches the bucket bits. The first word is made from the small
+ * fields' values, not loaded from memory: the key was just written field
+ * by field, and a wide load over several narrow stores waits for them to
+ * drain. (Only where entries go depends on the hash, never the output.) */
 static uint32_t key_hash(const struct flow_table *t, const struct flow_key *k)
 {
 	uint64_t w[5], h = t->seed ^ 0x9e3779b97f4a7c15ull;
 
-	memcpy(w, k, sizeof w);
+	w[0] = (uint64_t)k->family | (uint64_t)k->proto << 8 | (uint64_t)k->vlan << 16 |
+	       (uint64_t)k->port[0] << 32 | (uint64_t)k->port[1] << 48;
+	memcpy(&w[1], k->addr, 32);
 	for (int i = 0; i < 5; i++) {
 		h ^= w[i];
 		h *= 0xbf58476d1ce4e5b9ull;
@@ -216,19 +222,20 @@ static int addr_cmp(const uint8_t *a, const uint8_t *b)
 	return 0;
 }
 
+/* Field by field, for the same reason as key_hash(). */
 static int canonicalise(const struct flow_key *in, struct flow_key *out)
 {
 	int c = addr_cmp(in->addr[0], in->addr[1]);
+	int swap = c > 0 || (c == 0 && in->port[0] > in->port[1]);
 
-	*out = *in;
-	if (c > 0 || (c == 0 && in->port[0] > in->port[1])) {
-		memcpy(out->addr[0], in->addr[1], 16);
-		memcpy(out->addr[1], in->addr[0], 16);
-		out->port[0] = in->port[1];
-		out->port[1] = in->port[0];
-		return 1;
-	}
-	return 0;
+	out->family = in->family;
+	out->proto = in->proto;
+	out->vlan = in->vlan;
+	out->port[0] = in->port[swap];
+	out->port[1] = in->port[!swap];
+	memcpy(out->addr[0], in->addr[swap], 16);
+	memcpy(out->addr[1], in->addr[!swap], 16);
+	return swap;
 }
 
 /* Every cache line of entry i. A macro, not a function: GCC 12 finds
@@ -278,9 +285,20 @@ static void idle_unlink(struct flow_table *t, uint32_t i, enum flow_timeout c)
 	list_unlink(t->idle, i, &t->ihead[c], &t->itail[c]);
 }
 
+/* A flow appended now is due at now + its timeout: the earliest due
+ * time can only come closer (unlinking only moves it away). */
+static void due_at_most(struct flow_table *t, enum flow_timeout c)
+{
+	uint64_t due = t->now_us + t->to_us[c];
+
+	if (due < t->next_due_us)
+		t->next_due_us = due;
+}
+
 static void idle_append(struct flow_table *t, uint32_t i, enum flow_timeout c)
 {
 	list_append(t->idle, i, &t->ihead[c], &t->itail[c]);
+	due_at_most(t, c);
 }
 
 static void active_unlink(struct flow_table *t, uint32_t i)
@@ -291,6 +309,7 @@ static void active_unlink(struct flow_table *t, uint32_t i)
 static void active_append(struct flow_table *t, uint32_t i)
 {
 	list_append(t->active, i, &t->ahead, &t->atail);
+	due_at_most(t, FLOW_TO_ACTIVE);
 }
 
 /* The index slot holding entry i (whose hash is h); it is there by construction. */
@@ -400,6 +419,24 @@ void flow_table_advance(struct flow_table *t, uint64_t now_us)
 {
 	if (now_us > t->now_us)
 		t->now_us = now_us;
+	/* Every list is in the order of its flows' due times (touch_us or
+	 * seg_us plus one timeout), so nothing is due before the earliest
+	 * head is: most packets need not look at the heads' entries. */
+	if (t->now_us <= t->next_due_us) {
+		if (t->soon != NONE) {
+			const struct flow_link *a = &t->active[t->soon];
+
+			/* ending it unlinks it from the active list */
+			if (a->prev != NONE)
+				__builtin_prefetch(&t->active[a->prev], 1);
+			if (a->next != NONE)
+				__builtin_prefetch(&t->active[a->next], 1);
+			if (t->end_soon)
+				t->end_soon(entry(t, t->soon), 0, t->user);
+			t->soon = NONE;
+		}
+		return;
+	}
 	for (int c = 0; c < FLOW_IDLE_CLASSES; c++) {
 		while (t->ihead[c] != NONE) {
 			struct flow *f = entry(t, t->ihead[c]);
@@ -419,6 +456,24 @@ void flow_table_advance(struct flow_table *t, uint64_t now_us)
 		if (t->now_us - f->seg_us <= t->to_us[FLOW_TO_ACTIVE])
 			break;
 		active_expire(t, f);
+	}
+	t->next_due_us = UINT64_MAX;
+	t->soon = NONE;
+	for (int c = 0; c < FLOW_IDLE_CLASSES; c++)
+		if (t->ihead[c] != NONE && entry(t, t->ihead[c])->touch_us + t->to_us[c] < t->next_due_us) {
+			t->next_due_us = entry(t, t->ihead[c])->touch_us + t->to_us[c];
+			t->soon = t->ihead[c];
+		}
+	if (t->ahead != NONE && entry(t, t->ahead)->seg_us + t->to_us[FLOW_TO_ACTIVE] < t->next_due_us)
+		t->next_due_us = entry(t, t->ahead)->seg_us + t->to_us[FLOW_TO_ACTIVE];
+	/* The idle flow due first (its entry was read just now) will need
+	 * its index line and active-list links, and its neighbours' links
+	 * (the next packet prefetches those), and the caller's data. */
+	if (t->soon != NONE) {
+		__builtin_prefetch(&t->slots[entry(t, t->soon)->hash & t->slot_mask], 1);
+		__builtin_prefetch(&t->active[t->soon], 1);
+		if (t->end_soon)
+			t->end_soon(entry(t, t->soon), 1, t->user);
 	}
 }
 
@@ -624,18 +679,36 @@ struct flow *flow_table_packet(struct flow_table *t, const struct flow_key *k, u
 	return flow_table_packet_at(t, &l, ts_us, ip_len, tcp_flags, ret_dir, ret_new);
 }
 
+void flow_table_set_end_soon(struct flow_table *t, flow_soon_fn fn)
+{
+	t->end_soon = fn;
+}
+
 void flow_table_flush(struct flow_table *t)
 {
-	/* Writing a record takes long enough to fetch the entry two ahead in
-	 * the list, and the index line and links of the next one. */
+	/* Writing a record takes long enough to fetch the entry three ahead
+	 * in the list and its link, and the index line and idle links of the
+	 * next one; the caller's hint sees the entries that have arrived. */
 	while (t->ahead != NONE) {
-		uint32_t n = t->active[t->ahead].next;
+		uint32_t n1 = t->active[t->ahead].next;
 
-		if (n != NONE) {
-			__builtin_prefetch(&t->slots[entry(t, n)->hash & t->slot_mask], 1);
-			__builtin_prefetch(&t->idle[n], 1);
-			if (t->active[n].next != NONE)
-				PREFETCH_ENTRY(t, t->active[n].next);
+		if (n1 != NONE) {
+			uint32_t n2 = t->active[n1].next;
+
+			__builtin_prefetch(&t->slots[entry(t, n1)->hash & t->slot_mask], 1);
+			__builtin_prefetch(&t->idle[n1], 1);
+			if (t->end_soon)
+				t->end_soon(entry(t, n1), 0, t->user);
+			if (n2 != NONE) {
+				uint32_t n3 = t->active[n2].next;
+
+				if (t->end_soon)
+					t->end_soon(entry(t, n2), 1, t->user);
+				if (n3 != NONE) {
+					PREFETCH_ENTRY(t, n3);
+					__builtin_prefetch(&t->active[n3]);
+				}
+			}
 		}
 		end_flow(t, entry(t, t->ahead), FLOW_END_EOF);
 	}

@@ -92,6 +92,15 @@ struct flow {
  * not call back into the table. */
 typedef void (*flow_end_fn)(struct flow *f, enum flow_end why, void *user);
 
+/* Optional hint for a caller whose on_end reads memory of its own, so it
+ * can prefetch in two dependent steps: called with stage 1 for a flow that
+ * will end soon and with stage 0 a little later, before it ends. While
+ * flow_table_flush() ends flows one after the other, stage 1 comes two
+ * records ahead and stage 0 one; after idle flows expired, the idle list
+ * head due first gets stage 1 at once and stage 0 with the next packet.
+ * It must not change anything. */
+typedef void (*flow_soon_fn)(const struct flow *f, int stage, void *user);
+
 struct flow_table_stats {
 	uint64_t created;
 	uint64_t ended[FLOW_END_MAX];  /* records by reason */
@@ -127,9 +136,12 @@ struct flow_table {
 	uint32_t ihead[FLOW_IDLE_CLASSES], itail[FLOW_IDLE_CLASSES];
 	uint32_t ahead, atail;
 	uint64_t now_us;             /* largest packet time seen */
+	uint64_t next_due_us;        /* no list head expires while now_us is not past this */
 	uint64_t to_us[FLOW_TO_MAX];
 	uint64_t seed;
 	flow_end_fn on_end;
+	flow_soon_fn end_soon;       /* NULL: no hint */
+	uint32_t soon;               /* idle flow due first: prefetched for with the next packet, or none */
 	void *user;
 	struct flow_table_stats stats;
 };
@@ -139,6 +151,7 @@ struct flow_table {
  * output never depends on it). */
 int flow_table_init(struct flow_table *t, const struct flow_table_options *opt, size_t user_size,
 		    uint64_t seed, flow_end_fn on_end, void *user);
+void flow_table_set_end_soon(struct flow_table *t, flow_soon_fn fn);
 /* Free the entries (no records are emitted; flush first). Accepts a zeroed table. */
 void flow_table_release(struct flow_table *t);
 

@@ -141,6 +141,43 @@ static void test_idle_timeouts(void)
 	flow_table_release(&t);
 }
 
+/* The table skips its expiry work until the earliest list head is due:
+ * a flow with a shorter timeout arriving later, or a flow whose TCP state
+ * moves it to a shorter timeout, must bring that time forward. */
+static void test_due_times(void)
+{
+	struct flow_table t;
+	int dir;
+	bool n;
+
+	init(&t, 16);
+	pkt(&t, key(17, 1, 1000, 2, 2000), 1 * S, 0, &dir, &n);  /* udp: due after 121 s */
+	flow_table_advance(&t, 2 * S);
+	pkt(&t, key(17, 1, 1001, 2, 53), 5 * S, 0, &dir, &n);    /* dns: due after 15 s */
+	pkt(&t, key(6, 1, 40000, 2, 80), 6 * S, 0x02, &dir, &n); /* SYN: half-open, 30 s */
+	pkt(&t, key(6, 2, 80, 1, 40000), 6 * S, 0x12, &dir, &n); /* established: 300 s */
+	flow_table_advance(&t, 15 * S);
+	CHECK_EQ_INT(nrecs, 0);
+	flow_table_advance(&t, 15 * S + 1);
+	CHECK_EQ_INT(nrecs, 1);
+	CHECK_EQ_INT(recs[0].sport, 1001);
+	/* FIN from both sides: closed, 10 s from the last FIN */
+	pkt(&t, key(6, 1, 40000, 2, 80), 20 * S, 0x11, &dir, &n);
+	pkt(&t, key(6, 2, 80, 1, 40000), 21 * S, 0x11, &dir, &n);
+	flow_table_advance(&t, 31 * S);
+	CHECK_EQ_INT(nrecs, 1);
+	flow_table_advance(&t, 31 * S + 1);
+	CHECK_EQ_INT(nrecs, 2);
+	CHECK_EQ_INT(recs[1].why, FLOW_END_FIN);
+	flow_table_advance(&t, 121 * S);
+	CHECK_EQ_INT(nrecs, 2);
+	flow_table_advance(&t, 121 * S + 1);
+	CHECK_EQ_INT(nrecs, 3);
+	CHECK_EQ_INT(recs[2].sport, 1000);
+	CHECK_EQ_INT(t.stats.active, 0);
+	flow_table_release(&t);
+}
+
 static void test_tcp_close(void)
 {
 	struct flow_table t;
@@ -329,6 +366,7 @@ int main(void)
 	test_index_churn();
 	test_bidirectional();
 	test_idle_timeouts();
+	test_due_times();
 	test_tcp_close();
 	test_eviction_order();
 	test_active_timeout();
