@@ -31,6 +31,11 @@ static int dns_qtype_class(uint16_t qtype)
 	return qtype == 12 ? 1 : 2;
 }
 
+static void sat_add16(uint16_t *c, uint16_t n)
+{
+	*c = *c > UINT16_MAX - n ? UINT16_MAX : (uint16_t)(*c + n);
+}
+
 void feat_flow_add(struct feat_flow *a, const struct dec_packet *p, int dir)
 {
 	struct feat_dir *d = &a->dir[dir];
@@ -98,18 +103,29 @@ void feat_flow_add(struct feat_flow *a, const struct dec_packet *p, int dir)
 		if (!q->is_response && a->dns_queries < UINT16_MAX)
 			a->dns_queries++;
 		if (q->has_question) {
-			uint16_t *c = &a->dns_qclass[dns_qtype_class(q->qtype)];
+			int cls = dns_qtype_class(q->qtype);
+			uint16_t *c = &a->dns_qclass[cls];
 
 			if (*c < UINT16_MAX)
 				(*c)++;
+			/* the decoder keeps qname_len <= 253 (a name is at
+			 * most 255 bytes on the wire) */
 			if (q->qname_len > a->dns_qlen_max)
-				a->dns_qlen_max = q->qname_len;
+				a->dns_qlen_max = (uint8_t)q->qname_len;
+			if (q->longest_label > a->dns_longest_max)
+				a->dns_longest_max = q->longest_label;
+			/* mDNS stays on the link (RFC 6762), so it cannot tunnel
+			 * out; its TXT, SRV and ANY questions are service
+			 * discovery and probing */
+			if (!q->is_response && cls == 2 /* other types */ && p->sport != 5353 &&
+			    p->dport != 5353)
+				sat_add16(&a->dns_data_qname_chars, q->qname_len);
 		}
 
 		if (q->has_question && !a->dns_query && (!q->is_response || !a->dns_response)) {
 			/* the name comes from the first query; a flow whose query
 			 * was missed takes it from the response */
-			a->dns_qlen = q->qname_len;
+			a->dns_qlen = (uint8_t)q->qname_len;
 			a->dns_labels = q->qname_labels;
 			a->dns_longest = q->longest_label;
 			a->dns_entropy = q->label_entropy;
@@ -267,6 +283,8 @@ void feat_flow_compute(const struct feat_flow *a, const struct feat_flow_id *id,
 	out[FEAT_DNS_QTYPE_ADDR] = nq ? (double)a->dns_qclass[0] / nq : 0;
 	out[FEAT_DNS_QTYPE_PTR] = nq ? (double)a->dns_qclass[1] / nq : 0;
 	out[FEAT_DNS_QTYPE_OTHER] = nq ? (double)a->dns_qclass[2] / nq : 0;
+	out[FEAT_DNS_LONGEST_LABEL_MAX] = a->dns_longest_max;
+	out[FEAT_DNS_DATA_QNAME_CHARS] = a->dns_data_qname_chars;
 
 	out[FEAT_PROTO] = id->proto;
 	out[FEAT_PROTO_TCP] = id->proto == 6;

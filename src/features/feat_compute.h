@@ -34,9 +34,10 @@ struct feat_flow {
 	float dns_entropy;
 	uint16_t dns_queries;        /* saturating: 16 bits keep the per-flow state small */
 	uint16_t dns_qclass[3];      /* questions seen: address, PTR, other types (saturating) */
-	uint16_t dns_qlen_max;
-	uint16_t dns_qlen, dns_qtype, dns_answers;
-	uint8_t dns_labels, dns_longest, dns_rcode;
+	uint16_t dns_qtype, dns_answers;
+	uint16_t dns_data_qname_chars; /* saturating */
+	uint8_t dns_qlen, dns_qlen_max; /* a dotted name is at most 253 characters */
+	uint8_t dns_labels, dns_longest, dns_longest_max, dns_rcode;
 	bool dns_query, dns_response;
 	bool bwd_rst;                /* the responder sent a RST */
 };

@@ -70,7 +70,9 @@ const struct feat_def feat_registry[FEAT_COUNT] = {
 	[FEAT_DNS_QUERY_LEN_MAX] = { "dns_query_len_max", "chars", "Length of the longest DNS question name in the flow, dotted (0 without DNS).", LOG, true },
 	[FEAT_DNS_QTYPE_ADDR] = { "dns_qtype_addr", "ratio", "Share of the flow's DNS questions asking for addresses or service bindings (A, AAAA, SVCB, HTTPS).", LIN, true },
 	[FEAT_DNS_QTYPE_PTR] = { "dns_qtype_ptr", "ratio", "Share of the flow's DNS questions asking for PTR records (reverse lookups, service discovery).", LIN, true },
-	[FEAT_DNS_QTYPE_OTHER] = { "dns_qtype_other", "ratio", "Share of the flow's DNS questions of any other type (TXT, NULL, CNAME, MX, SRV, ANY, ...), the types that can carry data.", LIN, true },
+	[FEAT_DNS_QTYPE_OTHER] = { "dns_qtype_other", "ratio", "Share of the flow's DNS questions of any other type (TXT, NULL, CNAME, MX, SRV, ANY, ...), the types that can carry data; for the categories (the model gets dns_data_qname_chars).", LIN, false },
+	[FEAT_DNS_LONGEST_LABEL_MAX] = { "dns_longest_label_max", "chars", "Length of the longest label of any DNS question name in the flow (encoded data fills labels towards the 63-character limit); for the categories.", LIN, false },
+	[FEAT_DNS_DATA_QNAME_CHARS] = { "dns_data_qname_chars", "chars", "Characters of question names, summed over the flow's unicast (not mDNS) DNS queries of the data-carrying types of dns_qtype_other: what a DNS tunnel sends upstream in names while the answers carry its downstream.", LOG, true },
 
 	[FEAT_PROTO] = { "proto", "code", "IP protocol number (6 TCP, 17 UDP, 1 ICMP, 58 ICMPv6).", LIN, false },
 	[FEAT_PROTO_TCP] = { "proto_tcp", "bool", "1 for TCP flows.", LIN, true },
@@ -158,7 +160,8 @@ int feat_write_markdown(FILE *out)
 		"normalising: `log1p` for heavy-tailed counts, sizes, times and rates,\n"
 		"`linear` otherwise. *Model* marks the model's inputs; codes that are not\n"
 		"ordered quantities are kept out of it and have one-hot or boolean\n"
-		"companions instead.\n\n"
+		"companions instead, and a few features serve only the category rules\n"
+		"(docs/scoring.md).\n\n"
 		"%zu features, %zu of them model inputs.\n\n"
 		"| # | name | unit | scale | model | description |\n"
 		"|---|---|---|---|---|---|\n",

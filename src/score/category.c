@@ -3,11 +3,25 @@
 
 #include "features/features.h"
 
-/* DNS query types that ordinary clients rarely ask for but tunnels use to
- * carry data: NULL (10), TXT (16), and the "any" type (255). */
-static int tunnel_qtype(double qtype)
+/* Labels this long are what encoders (base32, base64, hex) make of data
+ * when they fill labels towards DNS's 63-character limit; hostnames built
+ * from words, numbers and hyphens rarely reach it (the longest among the
+ * shared benign captures' 700 names is 36). */
+#define TUNNEL_LABEL_MIN 40
+
+/* DNS that looks like a tunnel rather than lookups: unicast (mDNS stays on
+ * the link and asks TXT, SRV and ANY for service discovery and probing),
+ * and either most questions are of the types that carry data back (TXT,
+ * NULL, CNAME, MX...: dns_qtype_other), or some question has a label of
+ * encoded data. Features over every question of the flow: a chatty
+ * resolver client asking a hundred ordinary names on one port (an old
+ * resolver library does) has neither trait, however many it asks. */
+static int dns_tunnel_traits(const double *f)
 {
-	return qtype == 10 || qtype == 16 || qtype == 255;
+	if (f[FEAT_DST_MULTICAST] > 0)
+		return 0;
+	return (f[FEAT_DNS_QTYPE_OTHER] >= 0.5 && f[FEAT_DNS_DATA_QNAME_CHARS] > 0) ||
+	       f[FEAT_DNS_LONGEST_LABEL_MAX] >= TUNNEL_LABEL_MIN;
 }
 
 /* The responder-side context: a flow that stands out mainly through these
@@ -31,11 +45,9 @@ const char *score_category(const double *f, unsigned fan_in, int top_feature)
 	int tiny = f[FEAT_PACKETS_FWD] <= 3;
 	int answered = f[FEAT_PACKETS_BWD] > 0;
 
-	/* 1. DNS tunnelling: long, high-entropy names, data-carrying types,
-	 *    or a conversation of many queries on one port. */
-	if (has_dns && (f[FEAT_DNS_QUERY_LEN_MAX] >= 52 || f[FEAT_DNS_LONGEST_LABEL] >= 30 ||
-			f[FEAT_DNS_LABEL_ENTROPY] >= 4.0 || tunnel_qtype(f[FEAT_DNS_QTYPE]) ||
-			f[FEAT_DNS_QUERIES] >= 20))
+	/* 1. DNS tunnelling: data-carrying question types or labels of
+	 *    encoded data, anywhere in the flow. */
+	if (has_dns && dns_tunnel_traits(f))
 		return "dns_tunnel";
 	/* 2. Flood: many sources hit one responder with small or unanswered
 	 *    flows (spoofed SYN floods, reflection, amplification); the flow is

@@ -65,14 +65,34 @@ def main(nad):
            # "wwwexamplecom": w3 e2 m2 x1 a1 p1 l1 c1 o1 over 13 chars
            dns_label_entropy=round(-sum(c / 13 * math.log2(c / 13) for c in (3, 2, 2, 1, 1, 1, 1, 1, 1)), 4),
            host_failed_ratio_300s=0.0, dns_queries=1, dns_query_len_max=15,
-           dns_qtype_addr=1, dns_qtype_ptr=0, dns_qtype_other=0,
+           dns_qtype_addr=1, dns_qtype_ptr=0, dns_qtype_other=0, dns_longest_label_max=7,
+           dns_data_qname_chars=0,
            # both flows (sport 53000 at 0 s, 53001 at 1 s) go to the resolver's
            # port 53: one pair; both ended at end of input, so the context
            # already holds the later flow: 1 + e^(-1/10)
            pair_flows_10s=1 + math.exp(-0.1), dst_src_addrs_10s=1)
     expect("dns NXDOMAIN", rows[1], src_port=53001, dns_query_len=18, dns_labels=3, dns_longest_label=7,
            dns_qtype=16, dns_rcode=3, dns_answers=0, dns_queries=1, dns_query_len_max=18,
-           dns_qtype_addr=0, dns_qtype_other=1)
+           dns_qtype_addr=0, dns_qtype_other=1, dns_longest_label_max=7,
+           # one TXT query of 18 characters
+           dns_data_qname_chars=18)
+
+    rows = flows(nad, "dns_tunnel.pcap")
+    assert len(rows) == 2
+    # questions of the whole flow, not just the first: A www.example.com (15
+    # chars, labels of 3/7/3) asked and answered, then TXT with a 45-char
+    # label + ".t.example.net" (59) answered, then NULL with a 20-char label
+    # (34) unanswered; 5 questions, 2 of them A
+    expect("dns tunnel", rows[0], packets_fwd=3, packets_bwd=2, dns_queries=3,
+           dns_query_len=15, dns_longest_label=7, dns_qtype=1,
+           dns_query_len_max=59, dns_longest_label_max=45,
+           dns_qtype_addr=0.4, dns_qtype_other=0.6,
+           # the TXT and NULL queries' names, 59 + 34; answers and A not counted
+           dns_data_qname_chars=93)
+    # mDNS TXT (_googlecast._tcp.local, 22; longest label 11) and ANY
+    # (myhost.local): other types, but link-local service discovery, no data
+    expect("mdns", rows[1], src_port=5353, dst_addr="224.0.0.251", dns_queries=2, dns_query_len_max=22,
+           dns_longest_label_max=11, dns_qtype_other=1, dns_data_qname_chars=0, dst_multicast=1)
 
     rows = flows(nad, "icmp_echo.pcap")
     assert len(rows) == 1

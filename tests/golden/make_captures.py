@@ -61,6 +61,35 @@ def dns():
     ]
 
 
+def dns_tunnel():
+    """One resolver flow mixing an ordinary lookup with tunnel-like queries
+    (a 45-character label under TXT, a NULL query; one response missing),
+    and an mDNS flow asking TXT and ANY, which must not count as data."""
+    c, s = "192.168.1.10", "192.168.1.1"
+    up = eth() / IP(src=c, dst=s) / UDP(sport=53100, dport=53)
+    dn = eth(S_MAC, C_MAC) / IP(src=s, dst=c) / UDP(sport=53, dport=53100)
+    data = "mfrggzdfmztwq2lknnwg23tpobyxe43uov3ho6dzpmfrg"  # 45 characters
+    txt = data + ".t.example.net"  # 59
+    null = data[:20] + ".t.example.net"  # 34
+    q1 = DNS(id=1, rd=1, qd=DNSQR(qname="www.example.com", qtype="A"))
+    r1 = DNS(id=1, qr=1, rd=1, ra=1, qd=DNSQR(qname="www.example.com", qtype="A"),
+             an=DNSRR(rrname="www.example.com", type="A", ttl=60, rdata="93.184.216.34"))
+    q2 = DNS(id=2, rd=1, qd=DNSQR(qname=txt, qtype="TXT"))
+    r2 = DNS(id=2, qr=1, rd=1, ra=1, qd=DNSQR(qname=txt, qtype="TXT"),
+             an=DNSRR(rrname=txt, type="TXT", ttl=0, rdata="aGVsbG8"))
+    q3 = DNS(id=3, rd=1, qd=DNSQR(qname=null, qtype=10))
+    m = eth(C_MAC, "01:00:5e:00:00:fb") / IP(src="192.168.1.20", dst="224.0.0.251") / UDP(sport=5353, dport=5353)
+    return [
+        at(0.000, up / q1),
+        at(0.004, dn / r1),
+        at(0.100, up / q2),
+        at(0.104, dn / r2),
+        at(0.200, up / q3),
+        at(1.000, m / DNS(id=0, qd=DNSQR(qname="_googlecast._tcp.local", qtype="TXT"))),
+        at(1.100, m / DNS(id=0, qd=DNSQR(qname="myhost.local", qtype="ALL"))),
+    ]
+
+
 def icmp_echo():
     c, s = "192.168.1.10", "8.8.8.8"
     out = []
@@ -135,6 +164,7 @@ def write_snaplen():
 def main():
     save("tcp_fin.pcap", tcp_fin())
     save("dns.pcap", dns())
+    save("dns_tunnel.pcap", dns_tunnel())
     save("icmp_echo.pcap", icmp_echo())
     save("ipv6_tcp.pcap", ipv6_tcp())
     save("vlan.pcap", vlan())

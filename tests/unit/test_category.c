@@ -1,6 +1,7 @@
 /* test_category.c - the category rules tell a port scan, a sweep and a
  * peer-to-peer fan-out apart by ports per host, and name ordinary DNS
- * lookups "dns" rather than beaconing or a tunnel. */
+ * lookups "dns" rather than beaconing or a tunnel, from traits of all
+ * the flow's DNS questions. */
 #include <string.h>
 
 #include "check.h"
@@ -18,6 +19,25 @@ static void fan_out(double *f, double addrs, double ports)
 	f[FEAT_RESP_PORT_DYNAMIC] = 1;
 	f[FEAT_HOST_DST_ADDRS_10S] = f[FEAT_HOST_DST_ADDRS_300S] = addrs;
 	f[FEAT_HOST_DST_PORTS_10S] = f[FEAT_HOST_DST_PORTS_300S] = ports;
+}
+
+/* A short answered DNS flow to a resolver: queries, longest name and
+ * label over its questions, and the shares of address, PTR and other
+ * question types. */
+static void dns_flow(double *f, double queries, double qlen_max, double label_max, double addr,
+		     double ptr, double other)
+{
+	fan_out(f, 1, 1);
+	f[FEAT_RESP_PORT_DYNAMIC] = 0;
+	f[FEAT_RESP_PORT_WELL_KNOWN] = 1;
+	f[FEAT_DURATION] = 0.1;
+	f[FEAT_BYTES_FWD] = 80;
+	f[FEAT_DNS_QUERIES] = queries;
+	f[FEAT_DNS_QUERY_LEN_MAX] = qlen_max;
+	f[FEAT_DNS_LONGEST_LABEL] = f[FEAT_DNS_LONGEST_LABEL_MAX] = label_max;
+	f[FEAT_DNS_QTYPE_ADDR] = addr;
+	f[FEAT_DNS_QTYPE_PTR] = ptr;
+	f[FEAT_DNS_QTYPE_OTHER] = other;
 }
 
 int main(void)
@@ -40,16 +60,36 @@ int main(void)
 	CHECK(strcmp(score_category(f, 0, -1), "p2p") != 0);
 
 	/* DNS: repeated lookups of ordinary names are "dns", not beaconing;
-	 * a long label is still a tunnel. */
-	fan_out(f, 1, 1);
-	f[FEAT_DNS_QUERY_LEN_MAX] = 22;
-	f[FEAT_DNS_LONGEST_LABEL] = 12;
-	f[FEAT_DNS_QUERIES] = 1;
+	 * a long label anywhere in the flow is a tunnel. */
+	dns_flow(f, 1, 22, 12, 1, 0, 0);
 	f[FEAT_PAIR_FLOWS_300S] = 12;
-	f[FEAT_DURATION] = 0.1;
-	f[FEAT_BYTES_FWD] = 80;
 	CHECK(!strcmp(score_category(f, 0, -1), "dns"));
-	f[FEAT_DNS_LONGEST_LABEL] = 40;
+	f[FEAT_DNS_LONGEST_LABEL_MAX] = 45; /* a later question's label */
+	CHECK(!strcmp(score_category(f, 0, -1), "dns_tunnel"));
+
+	/* A chatty resolver client: 94 lookups on one port, half of them
+	 * reverse lookups, names up to 56 characters, labels up to 36 (the
+	 * 2006 Skype client). Many ordinary questions are not a tunnel. */
+	dns_flow(f, 94, 56, 36, 0.45, 0.55, 0);
+	f[FEAT_DNS_LABEL_ENTROPY] = 4.4;
+	CHECK(!strcmp(score_category(f, 0, -1), "dns"));
+
+	/* Most questions of data-carrying types, with their names sent to a
+	 * resolver: a tunnel even with short labels (iodine's handshake). */
+	dns_flow(f, 12, 71, 12, 0, 0, 1);
+	f[FEAT_DNS_DATA_QNAME_CHARS] = 488;
+	CHECK(!strcmp(score_category(f, 0, -1), "dns_tunnel"));
+	dns_flow(f, 12, 71, 12, 0.6, 0, 0.4); /* a minority of them: lookups */
+	f[FEAT_DNS_DATA_QNAME_CHARS] = 200;
+	CHECK(!strcmp(score_category(f, 0, -1), "dns"));
+
+	/* mDNS to the multicast group: TXT/ANY questions and long service
+	 * instance labels are discovery and probing on the link (and their
+	 * names do not count in dns_data_qname_chars). */
+	dns_flow(f, 2, 60, 45, 0, 0, 1);
+	f[FEAT_DST_MULTICAST] = 1;
+	CHECK(!strcmp(score_category(f, 0, -1), "dns"));
+	f[FEAT_DST_MULTICAST] = 0; /* the same to a unicast address */
 	CHECK(!strcmp(score_category(f, 0, -1), "dns_tunnel"));
 	return check_exit();
 }
