@@ -36,114 +36,106 @@ static void sat_add16(uint16_t *c, uint16_t n)
 	*c = *c > UINT16_MAX - n ? UINT16_MAX : (uint16_t)(*c + n);
 }
 
-void feat_flow_add(struct feat_flow *a, const struct dec_packet *p, int dir, const uint64_t packets[2])
+void feat_flow_add(struct feat_flow *a, const struct dec_packet *p, int dir)
 {
 	struct feat_dir *d = &a->dir[dir];
-	uint32_t n = (uint32_t)packets[dir];          /* this direction's, this packet included */
-	uint32_t total = n - 1 + (uint32_t)packets[!dir]; /* both, before this packet */
+	uint32_t total = a->dir[0].n + a->dir[1].n;
 	uint32_t len = p->ip_len;
 
 	if (total < FEAT_FIRST_N)
-		a->hot.first_len[total] = dir ? -(int32_t)len : (int32_t)len;
+		a->first_len[total] = dir ? -(int32_t)len : (int32_t)len;
 	if (total) {
 		/* a packet stamped earlier than its predecessor (reordered
 		 * capture) counts as a zero gap, keeping n-1 gaps for n packets */
-		double gap = p->ts_us >= a->hot.last_us ? (double)(p->ts_us - a->hot.last_us) / 1e6 : 0;
+		double gap = p->ts_us >= a->last_us ? (double)(p->ts_us - a->last_us) / 1e6 : 0;
 
 		welford_add(&a->iat_mean, &a->iat_m2, total, gap);
 	}
-	if (n > 1) {
+	if (d->n) {
 		double gap = p->ts_us >= d->last_us ? (double)(p->ts_us - d->last_us) / 1e6 : 0;
 
-		welford_add(&d->iat_mean, &d->iat_m2, n - 1, gap);
-		if (n == 2 || gap < d->iat_min)
+		welford_add(&d->iat_mean, &d->iat_m2, d->n, gap);
+		if (d->n == 1 || gap < d->iat_min)
 			d->iat_min = gap;
 		if (gap > d->iat_max)
 			d->iat_max = gap;
 	}
-	if (p->ts_us > a->hot.last_us || !total)
-		a->hot.last_us = p->ts_us;
-	if (p->ts_us > d->last_us || n == 1)
+	if (p->ts_us > a->last_us || !total)
+		a->last_us = p->ts_us;
+	if (p->ts_us > d->last_us || !d->n)
 		d->last_us = p->ts_us;
 
-	welford_add(&d->len_mean, &d->len_m2, n, len);
-	if (n == 1 || len < a->hot.len_min[dir])
-		a->hot.len_min[dir] = len;
-	if (len > a->hot.len_max[dir])
-		a->hot.len_max[dir] = len;
+	d->n++;
+	welford_add(&d->len_mean, &d->len_m2, d->n, len);
+	if (d->n == 1 || len < d->len_min)
+		d->len_min = len;
+	if (len > d->len_max)
+		d->len_max = len;
 	d->payload += p->l4_payload_len;
 
 	if (p->ip_proto == 6 && p->tcp_hdr_len) {
-		uint8_t fl = p->tcp_flags, seen = a->hot.tcp_seen;
-		uint8_t seen_dir = dir ? FEAT_SEEN_TCP_BWD : FEAT_SEEN_TCP_FWD;
+		uint8_t fl = p->tcp_flags;
 
-		a->hot.flags[0] += !!(fl & DEC_TCP_SYN);
-		a->hot.flags[1] += !!(fl & DEC_TCP_FIN);
-		a->hot.flags[2] += !!(fl & DEC_TCP_RST);
-		a->hot.flags[3] += !!(fl & DEC_TCP_PSH);
-		a->hot.flags[4] += !!(fl & DEC_TCP_ACK);
-		if (!(seen & seen_dir)) {
-			seen |= seen_dir;
-			a->cold.init_win[dir] = p->tcp_window;
+		a->flags[0] += !!(fl & DEC_TCP_SYN);
+		a->flags[1] += !!(fl & DEC_TCP_FIN);
+		a->flags[2] += !!(fl & DEC_TCP_RST);
+		a->flags[3] += !!(fl & DEC_TCP_PSH);
+		a->flags[4] += !!(fl & DEC_TCP_ACK);
+		if (!d->seen_tcp) {
+			d->seen_tcp = true;
+			d->init_win = p->tcp_window;
 		}
-		/* the FEAT_HAVE_ bits stand for "the time is not zero", so a
-		 * packet stamped 0 leaves the step open, as the times do */
-		if (dir == 0 && (fl & (DEC_TCP_SYN | DEC_TCP_ACK)) == DEC_TCP_SYN && !(seen & FEAT_HAVE_SYN)) {
-			a->cold.syn_us = p->ts_us;
-			seen |= p->ts_us ? FEAT_HAVE_SYN : 0;
-		} else if (dir == 1 && (fl & (DEC_TCP_SYN | DEC_TCP_ACK)) == (DEC_TCP_SYN | DEC_TCP_ACK) &&
-			   (seen & FEAT_HAVE_SYN) && !(seen & FEAT_HAVE_SYNACK)) {
-			a->cold.synack_us = p->ts_us;
-			seen |= p->ts_us ? FEAT_HAVE_SYNACK : 0;
-		} else if (dir == 0 && (fl & (DEC_TCP_SYN | DEC_TCP_ACK)) == DEC_TCP_ACK && (seen & FEAT_HAVE_SYNACK) &&
-			   !(seen & FEAT_HAVE_ACK)) {
-			a->cold.ack_us = p->ts_us;
-			seen |= p->ts_us ? FEAT_HAVE_ACK : 0;
-		}
-		a->hot.tcp_seen = seen;
+		if (dir == 0 && (fl & (DEC_TCP_SYN | DEC_TCP_ACK)) == DEC_TCP_SYN && !a->syn_us)
+			a->syn_us = p->ts_us;
+		else if (dir == 1 && (fl & (DEC_TCP_SYN | DEC_TCP_ACK)) == (DEC_TCP_SYN | DEC_TCP_ACK) &&
+			 a->syn_us && !a->synack_us)
+			a->synack_us = p->ts_us;
+		else if (dir == 0 && (fl & (DEC_TCP_SYN | DEC_TCP_ACK)) == DEC_TCP_ACK && a->synack_us &&
+			 !a->ack_us)
+			a->ack_us = p->ts_us;
 		if (dir == 1 && (fl & DEC_TCP_RST))
-			a->cold.bwd_rst = true;
+			a->bwd_rst = true;
 	}
 
 	if (p->dns.present) {
 		const struct dec_dns *q = &p->dns;
 
-		if (!q->is_response && a->cold.dns_queries < UINT16_MAX)
-			a->cold.dns_queries++;
+		if (!q->is_response && a->dns_queries < UINT16_MAX)
+			a->dns_queries++;
 		if (q->has_question) {
 			int cls = dns_qtype_class(q->qtype);
-			uint16_t *c = &a->cold.dns_qclass[cls];
+			uint16_t *c = &a->dns_qclass[cls];
 
 			if (*c < UINT16_MAX)
 				(*c)++;
 			/* the decoder keeps qname_len <= 253 (a name is at
 			 * most 255 bytes on the wire) */
-			if (q->qname_len > a->cold.dns_qlen_max)
-				a->cold.dns_qlen_max = (uint8_t)q->qname_len;
-			if (q->longest_label > a->cold.dns_longest_max)
-				a->cold.dns_longest_max = q->longest_label;
+			if (q->qname_len > a->dns_qlen_max)
+				a->dns_qlen_max = (uint8_t)q->qname_len;
+			if (q->longest_label > a->dns_longest_max)
+				a->dns_longest_max = q->longest_label;
 			/* mDNS stays on the link (RFC 6762), so it cannot tunnel
 			 * out; its TXT, SRV and ANY questions are service
 			 * discovery and probing */
 			if (!q->is_response && cls == 2 /* other types */ && p->sport != 5353 &&
 			    p->dport != 5353)
-				sat_add16(&a->cold.dns_data_qname_chars, q->qname_len);
+				sat_add16(&a->dns_data_qname_chars, q->qname_len);
 		}
 
-		if (q->has_question && !a->cold.dns_query && (!q->is_response || !a->cold.dns_response)) {
+		if (q->has_question && !a->dns_query && (!q->is_response || !a->dns_response)) {
 			/* the name comes from the first query; a flow whose query
 			 * was missed takes it from the response */
-			a->cold.dns_qlen = (uint8_t)q->qname_len;
-			a->cold.dns_labels = q->qname_labels;
-			a->cold.dns_longest = q->longest_label;
-			a->cold.dns_entropy = q->label_entropy;
-			a->cold.dns_qtype = q->qtype;
-			a->cold.dns_query = !q->is_response;
+			a->dns_qlen = (uint8_t)q->qname_len;
+			a->dns_labels = q->qname_labels;
+			a->dns_longest = q->longest_label;
+			a->dns_entropy = q->label_entropy;
+			a->dns_qtype = q->qtype;
+			a->dns_query = !q->is_response;
 		}
-		if (q->is_response && !a->cold.dns_response) {
-			a->cold.dns_response = true;
-			a->cold.dns_rcode = q->rcode;
-			a->cold.dns_answers = q->ancount;
+		if (q->is_response && !a->dns_response) {
+			a->dns_response = true;
+			a->dns_rcode = q->rcode;
+			a->dns_answers = q->ancount;
 		}
 	}
 }
@@ -152,7 +144,7 @@ bool feat_flow_failed(const struct feat_flow *a, const struct feat_flow_id *id)
 {
 	if (!id->packets[1])
 		return true;
-	return id->proto == 6 && a->cold.bwd_rst && !a->cold.ack_us;
+	return id->proto == 6 && a->bwd_rst && !a->ack_us;
 }
 
 enum feat_addr_class feat_addr_class(uint8_t family, const uint8_t *a)
@@ -213,29 +205,26 @@ static int port_class(uint16_t port)
 
 /* Population variance of the union of both directions, from each side's
  * mean and M2 (Chan et al.'s pairwise combination): exact, no third pass. */
-static double pooled_std(const struct feat_dir *x, uint32_t xn, const struct feat_dir *y, uint32_t yn)
+static double pooled_std(const struct feat_dir *x, const struct feat_dir *y)
 {
-	double n = (double)xn + yn, d, m2;
+	double n = (double)x->n + y->n, d, m2;
 
 	if (n < 2)
 		return 0;
 	d = y->len_mean - x->len_mean;
-	m2 = x->len_m2 + y->len_m2 + d * d * xn * yn / n;
+	m2 = x->len_m2 + y->len_m2 + d * d * x->n * y->n / n;
 	return m2 > 0 ? sqrt(m2 / n) : 0;
 }
 
-static void dir_features(const struct feat_flow *a, const struct feat_flow_id *id, int dir, double *out,
-			 int len_min, int len_max, int len_std, int iat_mean, int iat_std, int iat_min, int iat_max)
+static void dir_features(const struct feat_dir *d, double *out, int len_min, int len_max, int len_std,
+			 int iat_mean, int iat_std, int iat_min, int iat_max)
 {
-	const struct feat_dir *d = &a->dir[dir];
-	uint32_t n = (uint32_t)id->packets[dir];
-
-	out[len_min] = n ? a->hot.len_min[dir] : 0;
-	out[len_max] = a->hot.len_max[dir];
-	out[len_std] = pop_std(d->len_m2, n);
-	out[iat_mean] = n > 1 ? d->iat_mean : 0;
-	out[iat_std] = n > 1 ? pop_std(d->iat_m2, n - 1) : 0;
-	out[iat_min] = n > 1 ? d->iat_min : 0;
+	out[len_min] = d->n ? d->len_min : 0;
+	out[len_max] = d->len_max;
+	out[len_std] = pop_std(d->len_m2, d->n);
+	out[iat_mean] = d->n > 1 ? d->iat_mean : 0;
+	out[iat_std] = d->n > 1 ? pop_std(d->iat_m2, d->n - 1) : 0;
+	out[iat_min] = d->n > 1 ? d->iat_min : 0;
 	out[iat_max] = d->iat_max;
 }
 
@@ -243,7 +232,7 @@ void feat_flow_compute(const struct feat_flow *a, const struct feat_flow_id *id,
 {
 	double dur = id->last_us > id->first_us ? (double)(id->last_us - id->first_us) / 1e6 : 0;
 	uint64_t pk = id->packets[0] + id->packets[1], by = id->bytes[0] + id->bytes[1];
-	uint32_t n0 = (uint32_t)id->packets[0], n1 = (uint32_t)id->packets[1], n = n0 + n1;
+	uint32_t n = a->dir[0].n + a->dir[1].n;
 	enum feat_addr_class sc = feat_addr_class(id->family, id->src);
 	enum feat_addr_class dc = feat_addr_class(id->family, id->dst);
 	uint32_t nq;
@@ -253,49 +242,49 @@ void feat_flow_compute(const struct feat_flow *a, const struct feat_flow_id *id,
 	out[FEAT_PACKETS_BWD] = (double)id->packets[1];
 	out[FEAT_BYTES_FWD] = (double)id->bytes[0];
 	out[FEAT_BYTES_BWD] = (double)id->bytes[1];
-	out[FEAT_PKT_LEN_MEAN_FWD] = n0 ? a->dir[0].len_mean : 0;
-	out[FEAT_PKT_LEN_MEAN_BWD] = n1 ? a->dir[1].len_mean : 0;
-	out[FEAT_PKT_LEN_STD] = pooled_std(&a->dir[0], n0, &a->dir[1], n1);
+	out[FEAT_PKT_LEN_MEAN_FWD] = a->dir[0].n ? a->dir[0].len_mean : 0;
+	out[FEAT_PKT_LEN_MEAN_BWD] = a->dir[1].n ? a->dir[1].len_mean : 0;
+	out[FEAT_PKT_LEN_STD] = pooled_std(&a->dir[0], &a->dir[1]);
 	out[FEAT_IAT_MEAN] = n > 1 ? a->iat_mean : 0;
 	out[FEAT_IAT_STD] = n > 1 ? pop_std(a->iat_m2, n - 1) : 0;
-	out[FEAT_SYN_COUNT] = a->hot.flags[0];
-	out[FEAT_FIN_COUNT] = a->hot.flags[1];
-	out[FEAT_RST_COUNT] = a->hot.flags[2];
-	out[FEAT_PSH_COUNT] = a->hot.flags[3];
-	out[FEAT_ACK_COUNT] = a->hot.flags[4];
+	out[FEAT_SYN_COUNT] = a->flags[0];
+	out[FEAT_FIN_COUNT] = a->flags[1];
+	out[FEAT_RST_COUNT] = a->flags[2];
+	out[FEAT_PSH_COUNT] = a->flags[3];
+	out[FEAT_ACK_COUNT] = a->flags[4];
 	out[FEAT_BYTES_PER_S] = dur > 0 ? (double)by / dur : 0;
 	out[FEAT_PACKETS_PER_S] = dur > 0 ? (double)pk / dur : 0;
 
-	dir_features(a, id, 0, out, FEAT_PKT_LEN_MIN_FWD, FEAT_PKT_LEN_MAX_FWD, FEAT_PKT_LEN_STD_FWD,
+	dir_features(&a->dir[0], out, FEAT_PKT_LEN_MIN_FWD, FEAT_PKT_LEN_MAX_FWD, FEAT_PKT_LEN_STD_FWD,
 		     FEAT_IAT_MEAN_FWD, FEAT_IAT_STD_FWD, FEAT_IAT_MIN_FWD, FEAT_IAT_MAX_FWD);
-	dir_features(a, id, 1, out, FEAT_PKT_LEN_MIN_BWD, FEAT_PKT_LEN_MAX_BWD, FEAT_PKT_LEN_STD_BWD,
+	dir_features(&a->dir[1], out, FEAT_PKT_LEN_MIN_BWD, FEAT_PKT_LEN_MAX_BWD, FEAT_PKT_LEN_STD_BWD,
 		     FEAT_IAT_MEAN_BWD, FEAT_IAT_STD_BWD, FEAT_IAT_MIN_BWD, FEAT_IAT_MAX_BWD);
 	out[FEAT_PAYLOAD_BYTES_FWD] = (double)a->dir[0].payload;
 	out[FEAT_PAYLOAD_BYTES_BWD] = (double)a->dir[1].payload;
 
-	out[FEAT_TCP_SYNACK_RTT] = a->cold.synack_us ? (double)(a->cold.synack_us - a->cold.syn_us) / 1e6 : 0;
-	out[FEAT_TCP_ACK_RTT] = a->cold.ack_us ? (double)(a->cold.ack_us - a->cold.synack_us) / 1e6 : 0;
-	out[FEAT_TCP_INIT_WIN_FWD] = a->cold.init_win[0];
-	out[FEAT_TCP_INIT_WIN_BWD] = a->cold.init_win[1];
+	out[FEAT_TCP_SYNACK_RTT] = a->synack_us ? (double)(a->synack_us - a->syn_us) / 1e6 : 0;
+	out[FEAT_TCP_ACK_RTT] = a->ack_us ? (double)(a->ack_us - a->synack_us) / 1e6 : 0;
+	out[FEAT_TCP_INIT_WIN_FWD] = a->dir[0].init_win;
+	out[FEAT_TCP_INIT_WIN_BWD] = a->dir[1].init_win;
 	for (int i = 0; i < FEAT_FIRST_N; i++)
-		out[FEAT_FIRST_LEN_1 + i] = a->hot.first_len[i];
+		out[FEAT_FIRST_LEN_1 + i] = a->first_len[i];
 
-	out[FEAT_DNS_QUERY_LEN] = a->cold.dns_qlen;
-	out[FEAT_DNS_LABELS] = a->cold.dns_labels;
-	out[FEAT_DNS_LONGEST_LABEL] = a->cold.dns_longest;
+	out[FEAT_DNS_QUERY_LEN] = a->dns_qlen;
+	out[FEAT_DNS_LABELS] = a->dns_labels;
+	out[FEAT_DNS_LONGEST_LABEL] = a->dns_longest;
 	/* through float: the decoder's precision, printed the same everywhere */
-	out[FEAT_DNS_LABEL_ENTROPY] = round((double)a->cold.dns_entropy * 1e4) / 1e4;
-	out[FEAT_DNS_QTYPE] = a->cold.dns_qtype;
-	out[FEAT_DNS_RCODE] = a->cold.dns_rcode;
-	out[FEAT_DNS_ANSWERS] = a->cold.dns_answers;
-	out[FEAT_DNS_QUERIES] = a->cold.dns_queries;
-	out[FEAT_DNS_QUERY_LEN_MAX] = a->cold.dns_qlen_max;
-	nq = a->cold.dns_qclass[0] + a->cold.dns_qclass[1] + a->cold.dns_qclass[2];
-	out[FEAT_DNS_QTYPE_ADDR] = nq ? (double)a->cold.dns_qclass[0] / nq : 0;
-	out[FEAT_DNS_QTYPE_PTR] = nq ? (double)a->cold.dns_qclass[1] / nq : 0;
-	out[FEAT_DNS_QTYPE_OTHER] = nq ? (double)a->cold.dns_qclass[2] / nq : 0;
-	out[FEAT_DNS_LONGEST_LABEL_MAX] = a->cold.dns_longest_max;
-	out[FEAT_DNS_DATA_QNAME_CHARS] = a->cold.dns_data_qname_chars;
+	out[FEAT_DNS_LABEL_ENTROPY] = round((double)a->dns_entropy * 1e4) / 1e4;
+	out[FEAT_DNS_QTYPE] = a->dns_qtype;
+	out[FEAT_DNS_RCODE] = a->dns_rcode;
+	out[FEAT_DNS_ANSWERS] = a->dns_answers;
+	out[FEAT_DNS_QUERIES] = a->dns_queries;
+	out[FEAT_DNS_QUERY_LEN_MAX] = a->dns_qlen_max;
+	nq = a->dns_qclass[0] + a->dns_qclass[1] + a->dns_qclass[2];
+	out[FEAT_DNS_QTYPE_ADDR] = nq ? (double)a->dns_qclass[0] / nq : 0;
+	out[FEAT_DNS_QTYPE_PTR] = nq ? (double)a->dns_qclass[1] / nq : 0;
+	out[FEAT_DNS_QTYPE_OTHER] = nq ? (double)a->dns_qclass[2] / nq : 0;
+	out[FEAT_DNS_LONGEST_LABEL_MAX] = a->dns_longest_max;
+	out[FEAT_DNS_DATA_QNAME_CHARS] = a->dns_data_qname_chars;
 
 	out[FEAT_PROTO] = id->proto;
 	out[FEAT_PROTO_TCP] = id->proto == 6;

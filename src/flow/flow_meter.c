@@ -10,27 +10,6 @@
 #include "features/host_context.h"
 #include "flow/flow_frag.h"
 
-/* feat_flow's blocks are laid out by cache line (feat_compute.h): its
- * first 16 bytes share a line with the table's counters, so that each
- * direction's block and the hot block fill lines of their own. */
-#define ACC_OFFSET ((sizeof(struct flow) + 7) & ~(size_t)7) /* flow_user() */
-_Static_assert(ACC_OFFSET % 64 + offsetof(struct feat_flow, dir) == 64,
-	       "struct feat_flow starts 16 bytes before a line boundary of its entry");
-_Static_assert((ACC_OFFSET + sizeof(struct feat_flow)) % 64 == 0, "an entry is a whole number of cache lines");
-
-/* Line k of an entry holds bytes 64k..64k+63. A packet of an existing flow
- * touches the table's lines (the key and its counters), its direction's
- * block and the hot block; the cold block and the other direction's are
- * left to the few packets that need them. */
-#define LINE_OF(off) (UINT32_C(1) << ((off) / 64))
-#define TABLE_LINES (LINE_OF(0) | LINE_OF(ACC_OFFSET - 1))
-static const uint32_t touched_lines[2] = {
-	TABLE_LINES | LINE_OF(ACC_OFFSET + offsetof(struct feat_flow, dir[0])) |
-		LINE_OF(ACC_OFFSET + offsetof(struct feat_flow, hot)),
-	TABLE_LINES | LINE_OF(ACC_OFFSET + offsetof(struct feat_flow, dir[1])) |
-		LINE_OF(ACC_OFFSET + offsetof(struct feat_flow, hot)),
-};
-
 /* A decoded packet waiting in the lookahead, with its flow-table key. */
 struct pending {
 	struct dec_packet pkt;
@@ -131,10 +110,8 @@ int flow_meter_new(const struct flow_meter_options *opt, struct flow_meter **ret
 	if (!m)
 		return -ENOMEM;
 	r = flow_table_init(&m->table, &opt->table, sizeof(struct feat_flow), opt->seed, on_end, m);
-	if (!r) {
+	if (!r)
 		flow_table_set_end_soon(&m->table, on_end_soon);
-		flow_table_set_touched_lines(&m->table, touched_lines);
-	}
 	if (!r)
 		r = feat_hosts_init(&m->hosts, opt->max_hosts ? opt->max_hosts : FLOW_METER_MAX_HOSTS_DEFAULT);
 	if (!r)
@@ -252,7 +229,7 @@ static void account(struct flow_meter *m, const struct dec_packet *p, const stru
 		feat_hosts_flow_start_keyed(&m->hosts, lk->key.family, lk->key.addr[lk->side], lk->key.addr[!lk->side],
 					    p->ts_us, hk);
 	}
-	feat_flow_add(flow_user(f), p, dir, f->packets);
+	feat_flow_add(flow_user(f), p, dir);
 }
 
 static void account_oldest(struct flow_meter *m)

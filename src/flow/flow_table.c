@@ -23,11 +23,6 @@
 #include <sys/mman.h>
 
 #define NONE UINT32_MAX
-/* A slot's entry field: the entry's index, and in the top bit the key side
- * of its initiator, so the prefetch step knows the packet's direction
- * before the entry arrives (max_flows < 2^30 leaves the bit free). */
-#define SLOT_SIDE_SHIFT 31
-#define SLOT_ENTRY_MASK ((UINT32_C(1) << SLOT_SIDE_SHIFT) - 1)
 #define US 1000000ull
 
 static const char *const end_names[FLOW_END_MAX] = {
@@ -322,7 +317,7 @@ static uint32_t slot_of(const struct flow_table *t, uint32_t h, uint32_t i)
 {
 	uint32_t p = h & t->slot_mask;
 
-	while ((t->slots[p].entry & SLOT_ENTRY_MASK) != i)
+	while (t->slots[p].entry != i)
 		p = (p + 1) & t->slot_mask;
 	return p;
 }
@@ -352,7 +347,7 @@ static struct flow *find(const struct flow_table *t, const struct flow_key *k, u
 			break;
 		if (s->hash != h)
 			continue;
-		f = entry(t, s->entry & SLOT_ENTRY_MASK);
+		f = entry(t, s->entry);
 		if (same_key(&f->key, k)) {
 			*ret_slot = p;
 			return f;
@@ -599,17 +594,9 @@ bool flow_table_prefetch(const struct flow_table *t, struct flow_lookup *l)
 		if (s->entry == NONE)
 			return false;
 		if (s->hash == l->hash) {
-			uint32_t e = s->entry & SLOT_ENTRY_MASK;
-			int dir = l->side ^ (int)(s->entry >> SLOT_SIDE_SHIFT);
-			const char *pe = (const char *)entry(t, e);
-
-			/* the lines a packet of this direction will touch */
-			if (!t->lines[dir])
-				PREFETCH_ENTRY(t, e);
-			for (uint32_t m = t->lines[dir]; m; m &= m - 1)
-				__builtin_prefetch(pe + 64 * __builtin_ctz(m), 1);
-			__builtin_prefetch(&t->idle[e], 1);
-			l->hint = e;
+			PREFETCH_ENTRY(t, s->entry);
+			__builtin_prefetch(&t->idle[s->entry], 1);
+			l->hint = s->entry;
 			return true;
 		}
 	}
@@ -664,7 +651,7 @@ struct flow *flow_table_packet_at(struct flow_table *t, const struct flow_lookup
 		/* ending or evicting flows may have moved slots: look again */
 		find(t, ck, l->hash, &slot);
 		t->slots[slot].hash = l->hash;
-		t->slots[slot].entry = i | (uint32_t)l->side << SLOT_SIDE_SHIFT;
+		t->slots[slot].entry = i;
 		f->touch_us = t->now_us;
 		idle_append(t, i, f->tclass);
 		active_append(t, i);
@@ -712,12 +699,6 @@ struct flow *flow_table_packet(struct flow_table *t, const struct flow_key *k, u
 void flow_table_set_end_soon(struct flow_table *t, flow_soon_fn fn)
 {
 	t->end_soon = fn;
-}
-
-void flow_table_set_touched_lines(struct flow_table *t, const uint32_t lines[2])
-{
-	for (int d = 0; d < 2; d++)
-		t->lines[d] = t->stride <= 32 * 64 ? lines[d] : 0;
 }
 
 void flow_table_flush(struct flow_table *t)

@@ -111,8 +111,7 @@ struct flow_table_stats {
 };
 
 /* One slot of the hash index: the low 32 bits of the key's hash and the
- * entry's index with the key side of its initiator in the top bit
- * (UINT32_MAX: empty). Eight slots share a cache line, so a
+ * entry's index (UINT32_MAX: empty). Eight slots share a cache line, so a
  * lookup reads one line of the index and, unless two keys share all 32
  * bits, only the entry it is looking for. */
 struct flow_slot {
@@ -127,7 +126,6 @@ struct flow_link {
 struct flow_table {
 	struct flow_table_options opt;
 	size_t stride;               /* bytes per entry: struct flow + user data */
-	uint32_t lines[2];           /* flow_table_set_touched_lines(); 0: the whole entry */
 	unsigned char *entries;      /* max_flows entries */
 	struct flow_link *idle;      /* per entry: neighbours in the idle list of its timeout class */
 	struct flow_link *active;    /* per entry: neighbours in the active list, oldest record first */
@@ -155,13 +153,6 @@ struct flow_table {
 int flow_table_init(struct flow_table *t, const struct flow_table_options *opt, size_t user_size,
 		    uint64_t seed, flow_end_fn on_end, void *user);
 void flow_table_set_end_soon(struct flow_table *t, flow_soon_fn fn);
-/* Bit k of lines[d] set: a packet that direction d (0: the initiator)
- * sends in an existing flow touches bytes 64k..64k+63 of its entry. The
- * lookahead prefetches those lines rather than the whole entry (entries
- * are line-aligned when the stride is a multiple of 64; a caller lays out
- * its data so that a packet touches few lines). Default, and for an entry
- * longer than 32 lines: the whole entry. A hint only: output is the same. */
-void flow_table_set_touched_lines(struct flow_table *t, const uint32_t lines[2]);
 /* Free the entries (no records are emitted; flush first). Accepts a zeroed table. */
 void flow_table_release(struct flow_table *t);
 

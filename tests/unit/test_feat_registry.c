@@ -49,8 +49,8 @@ static void test_compute(void)
 		p.ip_len = len[i];
 		p.ip_proto = 17;
 		p.l4_payload_len = len[i] - 28;
+		feat_flow_add(&a, &p, dir[i]);
 		id.packets[dir[i]]++;
-		feat_flow_add(&a, &p, dir[i], id.packets);
 		id.bytes[dir[i]] += len[i];
 		sum += len[i];
 		sq += (double)len[i] * len[i];
