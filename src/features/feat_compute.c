@@ -100,14 +100,12 @@ void feat_flow_add(struct feat_flow *a, const struct dec_packet *p, int dir)
 	if (p->dns.present) {
 		const struct dec_dns *q = &p->dns;
 
-		if (!q->is_response && a->dns_queries < UINT16_MAX)
-			a->dns_queries++;
+		if (!q->is_response)
+			sat_add16(&a->dns_queries, 1);
 		if (q->has_question) {
 			int cls = dns_qtype_class(q->qtype);
-			uint16_t *c = &a->dns_qclass[cls];
 
-			if (*c < UINT16_MAX)
-				(*c)++;
+			sat_add16(&a->dns_qclass[cls], 1);
 			/* the decoder keeps qname_len <= 253 (a name is at
 			 * most 255 bytes on the wire) */
 			if (q->qname_len > a->dns_qlen_max)

@@ -194,13 +194,17 @@ static void found_by_initiator(struct evidence_finding *ret, const char *categor
 
 /* -- sweep: one initiator, one port, many silent hosts of one subnet ------ */
 
-/* A few packets to a single host, nothing back (a probe and its retries:
- * nmap sends each twice, and a second round to the same host joins the
- * same flow). */
+/* A few packets to a single host (a probe and its retries: nmap sends
+ * each twice, and a second round to the same host joins the same flow). */
+static bool small_unicast_probe(const struct flow_record *rec)
+{
+	return rec->packets[0] <= SILENT_PROBE_MAX_PACKETS && rec->feat[FEAT_DST_MULTICAST] == 0;
+}
+
+/* A probe that got nothing back. */
 static bool silent_probe(const struct flow_record *rec)
 {
-	return rec->packets[1] == 0 && rec->packets[0] <= SILENT_PROBE_MAX_PACKETS &&
-	       rec->feat[FEAT_DST_MULTICAST] == 0;
+	return small_unicast_probe(rec) && rec->packets[1] == 0;
 }
 
 /* A probe no service answered: silent, or for TCP a connection that
@@ -209,10 +213,10 @@ static bool silent_probe(const struct flow_record *rec)
  * like that; the sweep counts them with the silent ones. */
 static bool unanswered_probe(const struct flow_record *rec)
 {
-	if (silent_probe(rec))
-		return true;
-	return rec->proto == 6 && rec->packets[0] <= SILENT_PROBE_MAX_PACKETS && rec->feat[FEAT_DST_MULTICAST] == 0 &&
-	       rec->feat[FEAT_PAYLOAD_BYTES_FWD] == 0 && rec->feat[FEAT_PAYLOAD_BYTES_BWD] == 0;
+	if (!small_unicast_probe(rec))
+		return false;
+	return rec->packets[1] == 0 || (rec->proto == 6 && rec->feat[FEAT_PAYLOAD_BYTES_FWD] == 0 &&
+					rec->feat[FEAT_PAYLOAD_BYTES_BWD] == 0);
 }
 
 static bool observe_sweep(struct evidence *e, const struct flow_record *rec, struct evidence_finding *ret)
