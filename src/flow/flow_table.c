@@ -108,7 +108,7 @@ static inline uint32_t index_of(const struct flow_table *t, const struct flow *f
  * resident set, asked for in huge pages where the kernel has them: at 100k
  * flows every packet reaches a random entry, and with 4 KiB pages nearly
  * every one of those is also a TLB miss. */
-static void *big_alloc(size_t len, size_t *ret_len)
+static void *big_alloc(size_t len, bool huge_pages, size_t *ret_len)
 {
 	const size_t huge = 2u << 20;
 	size_t full = (len + huge - 1) & ~(huge - 1);
@@ -127,7 +127,7 @@ static void *big_alloc(size_t len, size_t *ret_len)
 	/* Whole huge pages only: a huge page is resident in full once any
 	 * byte of it is touched, so the last, partly used one (and an array
 	 * smaller than one) keeps 4 KiB pages; that saves up to 2 MiB. */
-	if (len >= huge)
+	if (huge_pages && len >= huge)
 		madvise((void *)a, len & ~(huge - 1), MADV_HUGEPAGE);
 #endif
 	*ret_len = full;
@@ -157,11 +157,13 @@ int flow_table_init(struct flow_table *t, const struct flow_table_options *opt, 
 	/* calloc and the fresh mark keep untouched entries out of the
 	 * resident set: a table sized for 262144 flows costs little RAM until
 	 * the flows exist. */
-	t->entries = big_alloc((size_t)opt->max_flows * t->stride, &t->entries_len);
-	t->slots = big_alloc((size_t)nb * sizeof *t->slots, &t->slots_len);
-	t->idle = big_alloc((size_t)opt->max_flows * sizeof *t->idle, &t->idle_len);
-	t->active = big_alloc((size_t)opt->max_flows * sizeof *t->active, &t->active_len);
-	t->finished = big_alloc((size_t)opt->max_flows * sizeof *t->finished, &t->finished_len);
+	t->entries = big_alloc((size_t)opt->max_flows * t->stride, true, &t->entries_len);
+	t->slots = big_alloc((size_t)nb * sizeof *t->slots, true, &t->slots_len);
+	t->idle = big_alloc((size_t)opt->max_flows * sizeof *t->idle, true, &t->idle_len);
+	t->active = big_alloc((size_t)opt->max_flows * sizeof *t->active, true, &t->active_len);
+	/* only DNS and closing TCP flows touch it, a few times each: 4 KiB
+	 * pages keep the rest of it out of the resident set */
+	t->finished = big_alloc((size_t)opt->max_flows * sizeof *t->finished, false, &t->finished_len);
 	if (!t->entries || !t->slots || !t->idle || !t->active || !t->finished) {
 		flow_table_release(t);
 		return -ENOMEM;
@@ -681,6 +683,18 @@ void flow_table_prefetch_links(const struct flow_table *t, const struct flow_loo
 		__builtin_prefetch(&t->idle[k->prev], 1);
 	if (k->next != NONE)
 		__builtin_prefetch(&t->idle[k->next], 1);
+	/* A DNS flow's answer and a closed TCP flow's last ACK add it to the
+	 * finished list (the entry has arrived by now; its class says whether
+	 * this packet may touch that list). */
+	switch (entry(t, l->hint)->tclass) {
+	case FLOW_TO_DNS:
+	case FLOW_TO_TCP_CLOSING:
+	case FLOW_TO_TCP_CLOSED:
+		__builtin_prefetch(&t->finished[l->hint], 1);
+		break;
+	default:
+		break;
+	}
 }
 
 struct flow *flow_table_packet_at(struct flow_table *t, const struct flow_lookup *l, uint64_t ts_us,
