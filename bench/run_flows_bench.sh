@@ -85,25 +85,28 @@ if [ ! -s "$pcap" ]; then
 fi
 # Both programs read from the page cache, not the disk.
 cat "$pcap" >/dev/null
+# This invocation's run files apart from any other's (two benchmarks over
+# the same capture at once must not mix their timings).
+runs=$(mktemp -d "$work/runs.XXXXXX")
+trap 'rm -rf "$runs"' EXIT
 
-# run LABEL CMD...: one timed, pinned run; appends "seconds cpu_seconds maxrss_kb" to $work/LABEL.runs
+# run LABEL CMD...: one timed, pinned run; appends "seconds cpu_seconds maxrss_kb" to $runs/LABEL.runs
 run() {
 	local label=$1
 	shift
-	local t0 t1 tv="$work/$label.time"
+	local t0 t1 tv="$runs/$label.time"
 	t0=$(date +%s%N)
-	if ! /usr/bin/time -v -o "$tv" taskset -c "$cpu" "$@" >"$work/$label.out" 2>"$work/$label.err"; then
+	if ! /usr/bin/time -v -o "$tv" taskset -c "$cpu" "$@" >"$runs/$label.out" 2>"$runs/$label.err"; then
 		echo "run_flows_bench: $label failed:" >&2
-		tail -5 "$work/$label.err" >&2
+		tail -5 "$runs/$label.err" >&2
 		exit 2
 	fi
 	t1=$(date +%s%N)
 	awk -v ns=$((t1 - t0)) '
 		/User time/ { u = $NF } /System time/ { s = $NF } /Maximum resident/ { m = $NF }
-		END { printf "%.6f %.3f %d\n", ns / 1e9, u + s, m }' "$tv" >>"$work/$label.runs"
+		END { printf "%.6f %.3f %d\n", ns / 1e9, u + s, m }' "$tv" >>"$runs/$label.runs"
 }
 
-rm -f "$work/bare.runs" "$work/barebuf.runs" "$work/nad.runs" "$work/other.runs"
 for _ in $(seq "$repeats"); do
 	run bare "$bare" "$pcap"
 	run barebuf "$bare" -b 65536 "$pcap"
@@ -113,7 +116,7 @@ for _ in $(seq "$repeats"); do
 	fi
 done
 
-packets=$(sed -n 's/.*packets=\([0-9]*\).*/\1/p' "$work/bare.out")
+packets=$(sed -n 's/.*packets=\([0-9]*\).*/\1/p' "$runs/bare.out")
 
 # Did the table split live flows? A table too small for the traffic evicts
 # live flows, each of which comes back as a new flow: more flows created
@@ -122,11 +125,11 @@ packets=$(sed -n 's/.*packets=\([0-9]*\).*/\1/p' "$work/bare.out")
 # the counts match a reference run with a table four times the concurrent
 # flows (not timed).
 created() { sed -n 's/^flows: \([0-9]*\) created.*/\1/p' "$1"; }
-"$nad" flows -r "$pcap" -o /dev/null --stats --max-flows $((4 * nconc)) 2>"$work/ref.err"
-ref_created=$(created "$work/ref.err")
-nad_created=$(created "$work/nad.err")
-nad_evicted=$(sed -n 's/^flows: evicted by a full table //p' "$work/nad.err")
-ref_evicted=$(sed -n 's/^flows: evicted by a full table //p' "$work/ref.err")
+"$nad" flows -r "$pcap" -o /dev/null --stats --max-flows $((4 * nconc)) 2>"$runs/ref.err"
+ref_created=$(created "$runs/ref.err")
+nad_created=$(created "$runs/nad.err")
+nad_evicted=$(sed -n 's/^flows: evicted by a full table //p' "$runs/nad.err")
+ref_evicted=$(sed -n 's/^flows: evicted by a full table //p' "$runs/ref.err")
 if [ -z "$ref_created" ] || [ -z "$nad_created" ]; then
 	echo "run_flows_bench: no 'created' count in nad flows --stats" >&2
 	exit 2
@@ -134,9 +137,9 @@ fi
 split=$((nad_created != ref_created))
 
 # median LABEL: "seconds cpu maxrss" of the run with the median wall time
-median() { sort -n "$work/$1.runs" | awk -v k="$repeats" 'NR == int((k + 1) / 2)'; }
+median() { sort -n "$runs/$1.runs" | awk -v k="$repeats" 'NR == int((k + 1) / 2)'; }
 # spread LABEL: "min median max" of the CPU seconds over the runs (the noise)
-spread() { sort -n -k2 "$work/$1.runs" | awk '{ c[NR] = $2 } END { printf "%.3f %.3f %.3f", c[1], c[int((NR + 1) / 2)], c[NR] }'; }
+spread() { sort -n -k2 "$runs/$1.runs" | awk '{ c[NR] = $2 } END { printf "%.3f %.3f %.3f", c[1], c[int((NR + 1) / 2)], c[NR] }'; }
 
 read -r bs bc bm <<<"$(median bare)"
 read -r ns nc nm <<<"$(median nad)"
@@ -180,5 +183,5 @@ if [ -n "$other" ]; then
 			o, omin, omed, omax, bmed / omed, om / 1024, nmed / omed }'
 fi
 echo "nad flows --stats (last run):"
-sed 's/^/  /' "$work/nad.err"
+sed 's/^/  /' "$runs/nad.err"
 exit $ok
