@@ -213,11 +213,15 @@ int nad_meta_to_json(const struct nad_meta *m, char **ret_json, size_t *ret_len)
 	for (size_t i = 0; feats && i < m->n_features; i++) {
 		const struct nad_meta_feature *f = &m->features[i];
 
-		json_array_append_new(feats, json_pack("{s:s, s:s, s:f, s:f, s:f, s:f}",
-						       "name", f->name,
-						       "transform", transform_name(f->transform),
-						       "center", f->center, "scale", f->scale,
-						       "error_mean", f->err_mean, "error_p99", f->err_p99));
+		json_t *o = json_pack("{s:s, s:s, s:f, s:f, s:f, s:f}", "name", f->name, "transform",
+				      transform_name(f->transform), "center", f->center, "scale", f->scale,
+				      "error_mean", f->err_mean, "error_p99", f->err_p99);
+
+		if (o && f->has_typical) {
+			json_object_set_new(o, "typical_lo", json_real(f->typical_lo));
+			json_object_set_new(o, "typical_hi", json_real(f->typical_hi));
+		}
+		json_array_append_new(feats, o);
 	}
 	for (size_t i = 0; quants && i < m->n_quantiles; i++)
 		json_array_append_new(quants, json_pack("[f, f]", m->quantiles[i].p, m->quantiles[i].value));
@@ -331,6 +335,15 @@ static void parse_features(struct parse_ctx *c, json_t *feats, struct nad_meta *
 		mf->err_p99 = get_num(c, f, "error_p99", where);
 		if (!c->failed && !(mf->scale > 0.0 && isfinite(mf->scale) && isfinite(mf->center)))
 			parse_fail(c, "%s: 'scale' must be a positive number", where);
+		/* optional (older models lack them): both or neither */
+		if (json_object_get(f, "typical_lo") || json_object_get(f, "typical_hi")) {
+			mf->typical_lo = get_num(c, f, "typical_lo", where);
+			mf->typical_hi = get_num(c, f, "typical_hi", where);
+			if (!c->failed && !(isfinite(mf->typical_lo) && isfinite(mf->typical_hi) &&
+					    mf->typical_lo <= mf->typical_hi))
+				parse_fail(c, "%s: 'typical_lo' and 'typical_hi' must be finite with lo <= hi", where);
+			mf->has_typical = !c->failed;
+		}
 	}
 }
 

@@ -48,6 +48,12 @@ struct nad_meta_feature {
 	double center, scale;      /* after transform; scale > 0 */
 	double err_mean;           /* mean squared error on held-out rows */
 	double err_p99;            /* its 99th percentile */
+	/* Where the middle 80% of baseline rows lie (10th and 90th
+	 * percentiles, after the transform): the "typical" range that
+	 * explanations print. Models trained before it was stored lack it: then
+	 * has_typical is false and center +- scale stands in. */
+	bool has_typical;
+	double typical_lo, typical_hi;
 };
 
 struct nad_meta_quantile {

@@ -270,8 +270,12 @@ static void explain(const struct scorer *s, const struct flow_record *rec, const
 
 		snprintf(c->feature, sizeof c->feature, "%s", mf->name);
 		c->value = rec->feat[reg];
-		c->typical_lo = inverse_transform(mf->transform, mf->center - mf->scale);
-		c->typical_hi = inverse_transform(mf->transform, mf->center + mf->scale);
+		/* the middle 80% of baseline flows; older models only know
+		 * the median and scale */
+		c->typical_lo = inverse_transform(mf->transform,
+						  mf->has_typical ? mf->typical_lo : mf->center - mf->scale);
+		c->typical_hi = inverse_transform(mf->transform,
+						  mf->has_typical ? mf->typical_hi : mf->center + mf->scale);
 		/* center +- scale can stray outside what the feature can be (a
 		 * rare flag's scale is floored at 1: "typical -1 to 1"): no
 		 * negative typical values for a flow whose value and baseline

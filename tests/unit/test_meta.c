@@ -23,6 +23,11 @@ static void fill(struct nad_meta *m)
 		m->features[i].err_mean = 0.01 * (i + 1);
 		m->features[i].err_p99 = 0.1 * (i + 1);
 	}
+	/* the first input has a stored typical range, the others are as
+	 * older models wrote them */
+	m->features[0].has_typical = true;
+	m->features[0].typical_lo = 0.25;
+	m->features[0].typical_hi = 4.5;
 	m->clip = 10.0;
 	for (int i = 0; i < 5; i++) {
 		m->quantiles[i].p = i / 4.0;
@@ -62,6 +67,9 @@ static void test_round_trip(void)
 	CHECK_EQ_INT(p->features[1].transform, NAD_TRANSFORM_LINEAR);
 	CHECK_NEAR(p->features[2].scale, 2.5, 0);
 	CHECK_NEAR(p->features[2].err_p99, 0.3, 1e-15);
+	CHECK(p->features[0].has_typical && !p->features[1].has_typical);
+	CHECK_NEAR(p->features[0].typical_lo, 0.25, 0);
+	CHECK_NEAR(p->features[0].typical_hi, 4.5, 0);
 	CHECK_EQ_INT(p->n_quantiles, 5);
 	CHECK_NEAR(p->quantiles[3].value, 0.9, 1e-15);
 	CHECK_NEAR(p->gpd_xi, 0.2, 0);
@@ -92,6 +100,21 @@ static void expect_parse_error(const char *json, const char *needle)
 	}
 }
 
+/* The valid document json with its first `from` overwritten by `to` (same
+ * length) must fail to parse with a message containing needle. */
+static void expect_patched_error(const char *json, const char *from, const char *to, const char *needle)
+{
+	char *bad = strdup(json);
+	char *at = bad ? strstr(bad, from) : NULL;
+
+	CHECK(at != NULL && strlen(from) == strlen(to));
+	if (at) {
+		memcpy(at, to, strlen(to));
+		expect_parse_error(bad, needle);
+	}
+	free(bad);
+}
+
 static void test_parse_errors(void)
 {
 	struct nad_meta m;
@@ -104,22 +127,13 @@ static void test_parse_errors(void)
 	fill(&m);
 	CHECK_EQ_INT(nad_meta_to_json(&m, &json, &len), 0);
 	/* a zero scale would divide by zero at detection time */
-	bad = strdup(json);
-	memcpy(strstr(bad, "\"scale\":2.5"), "\"scale\":0.0", 11);
-	expect_parse_error(bad, "input.features[2]: 'scale'");
-	free(bad);
-	bad = strdup(json);
-	memcpy(strstr(bad, "\"transform\":\"linear\""), "\"transform\":\"square\"", 20);
-	expect_parse_error(bad, "'transform'");
-	free(bad);
-	bad = strdup(json);
-	memcpy(strstr(bad, "\"sigma\""), "\"sigmo\"", 7);
-	expect_parse_error(bad, "score.tail: 'sigma'");
-	free(bad);
-	bad = strdup(json);
-	memcpy(strstr(bad, "\"cubic_mean_"), "\"cubic_meen_", 12);
-	expect_parse_error(bad, "score.error");
-	free(bad);
+	expect_patched_error(json, "\"scale\":2.5", "\"scale\":0.0", "input.features[2]: 'scale'");
+	expect_patched_error(json, "\"transform\":\"linear\"", "\"transform\":\"square\"", "'transform'");
+	/* a typical range upside down, or half of one */
+	expect_patched_error(json, "\"typical_lo\":0.25", "\"typical_lo\":9.25", "input.features[0]: 'typical_lo' and 'typical_hi'");
+	expect_patched_error(json, "\"typical_hi\"", "\"typical_hx\"", "input.features[0]: 'typical_hi' must be a number");
+	expect_patched_error(json, "\"sigma\"", "\"sigmo\"", "score.tail: 'sigma'");
+	expect_patched_error(json, "\"cubic_mean_", "\"cubic_meen_", "score.error");
 	/* a format_version 1 model (before the cubic mean) still loads, and
 	 * keeps the plain mean its calibration was made with */
 	{

@@ -93,6 +93,15 @@ static void test_normalise(void)
 	CHECK_NEAR(m.features[1].scale, 1.0, 1e-9);   /* sample std of eight 0s and a 3 */
 	CHECK_NEAR(m.features[2].scale, 1.0, 0);
 	CHECK_NEAR(m.features[3].scale, TRAIN_NORM_MIN_RARE_SCALE, 0);
+	/* the typical range is the 10th..90th percentile: a feature that is
+	 * 0 in eight flows of nine is typically 0, not 0 +- its floored scale */
+	CHECK(m.features[0].has_typical && m.features[3].has_typical);
+	CHECK_NEAR(m.features[0].typical_lo, 1.8, 1e-6);
+	CHECK_NEAR(m.features[0].typical_hi, 8.0 + 0.2 * 992, 1e-3);
+	CHECK_NEAR(m.features[3].typical_lo, 0.0, 0);
+	CHECK_NEAR(m.features[3].typical_hi, 0.2, 1e-6);
+	CHECK_NEAR(m.features[2].typical_lo, 5.0, 0);
+	CHECK_NEAR(m.features[2].typical_hi, 5.0, 0);
 	train_norm_apply(&m, &d);
 	CHECK_NEAR(d.x[8 * 4 + 0], 3.0, 0);           /* clipped */
 	CHECK_NEAR(d.x[0], -4.0 * 1.349 / 4.0, 1e-6);

@@ -61,6 +61,9 @@ int train_norm_fit(const struct train_data *d, size_t max_rows, struct nad_meta 
 		for (size_t i = 0; i < n; i++)
 			var += ((double)v[i] - mean) * ((double)v[i] - mean);
 		qsort(v, n, sizeof *v, cmp_float);
+		f->typical_lo = sorted_quantile(v, n, 0.10);
+		f->typical_hi = sorted_quantile(v, n, 0.90);
+		f->has_typical = true;
 		med = sorted_quantile(v, n, 0.5);
 		scale = (sorted_quantile(v, n, 0.75) - sorted_quantile(v, n, 0.25)) / 1.349;
 		rare = !(scale > 1e-9);
