@@ -28,7 +28,11 @@
 # -v, the kernel's maxrss). The targets are judged on CPU time, which is what
 # "one core" means when other work shares the machine; the wall-clock ratio
 # is printed beside it. Targets: nad flows >= 1/3 of the bare loop's packet
-# rate, and <= 64 MB peak RSS. Exit status 0 when both hold, 1 when a target
+# rate, and <= 64 MB (64 000 000 bytes) peak RSS with no live flow split: the
+# script prints the flows created and evicted, and compares the count created
+# with an untimed reference run whose table never fills; a run that created
+# more flows split live ones and fails the memory target whatever its RSS.
+# Exit status 0 when both hold, 1 when a target
 # is missed, 2 on a setup error.
 set -euo pipefail
 
@@ -54,7 +58,7 @@ while getopts "b:d:n:c:s:k:p:m:o:h" opt; do
 	p) cpu=$OPTARG ;;
 	m) maxflows=$OPTARG ;;
 	o) other=$OPTARG ;;
-	*) sed -n '2,32p' "$0" >&2; exit 2 ;;
+	*) awk 'NR > 1 && /^set -euo/ { exit } NR > 1' "$0" >&2; exit 2 ;;
 	esac
 done
 
@@ -81,25 +85,28 @@ if [ ! -s "$pcap" ]; then
 fi
 # Both programs read from the page cache, not the disk.
 cat "$pcap" >/dev/null
+# This invocation's run files apart from any other's (two benchmarks over
+# the same capture at once must not mix their timings).
+runs=$(mktemp -d "$work/runs.XXXXXX")
+trap 'rm -rf "$runs"' EXIT
 
-# run LABEL CMD...: one timed, pinned run; appends "seconds cpu_seconds maxrss_kb" to $work/LABEL.runs
+# run LABEL CMD...: one timed, pinned run; appends "seconds cpu_seconds maxrss_kb" to $runs/LABEL.runs
 run() {
 	local label=$1
 	shift
-	local t0 t1 tv="$work/$label.time"
+	local t0 t1 tv="$runs/$label.time"
 	t0=$(date +%s%N)
-	if ! /usr/bin/time -v -o "$tv" taskset -c "$cpu" "$@" >"$work/$label.out" 2>"$work/$label.err"; then
+	if ! /usr/bin/time -v -o "$tv" taskset -c "$cpu" "$@" >"$runs/$label.out" 2>"$runs/$label.err"; then
 		echo "run_flows_bench: $label failed:" >&2
-		tail -5 "$work/$label.err" >&2
+		tail -5 "$runs/$label.err" >&2
 		exit 2
 	fi
 	t1=$(date +%s%N)
 	awk -v ns=$((t1 - t0)) '
 		/User time/ { u = $NF } /System time/ { s = $NF } /Maximum resident/ { m = $NF }
-		END { printf "%.6f %.3f %d\n", ns / 1e9, u + s, m }' "$tv" >>"$work/$label.runs"
+		END { printf "%.6f %.3f %d\n", ns / 1e9, u + s, m }' "$tv" >>"$runs/$label.runs"
 }
 
-rm -f "$work/bare.runs" "$work/barebuf.runs" "$work/nad.runs" "$work/other.runs"
 for _ in $(seq "$repeats"); do
 	run bare "$bare" "$pcap"
 	run barebuf "$bare" -b 65536 "$pcap"
@@ -109,12 +116,30 @@ for _ in $(seq "$repeats"); do
 	fi
 done
 
-packets=$(sed -n 's/.*packets=\([0-9]*\).*/\1/p' "$work/bare.out")
+packets=$(sed -n 's/.*packets=\([0-9]*\).*/\1/p' "$runs/bare.out")
+
+# Did the table split live flows? A table too small for the traffic evicts
+# live flows, each of which comes back as a new flow: more flows created
+# than with a table that never fills. Such a run's peak RSS says nothing
+# about "100k concurrent flows", so the memory target is only judged when
+# the counts match a reference run with a table four times the concurrent
+# flows (not timed).
+created() { sed -n 's/^flows: \([0-9]*\) created.*/\1/p' "$1"; }
+"$nad" flows -r "$pcap" -o /dev/null --stats --max-flows $((4 * nconc)) 2>"$runs/ref.err"
+ref_created=$(created "$runs/ref.err")
+nad_created=$(created "$runs/nad.err")
+nad_evicted=$(sed -n 's/^flows: evicted by a full table //p' "$runs/nad.err")
+ref_evicted=$(sed -n 's/^flows: evicted by a full table //p' "$runs/ref.err")
+if [ -z "$ref_created" ] || [ -z "$nad_created" ]; then
+	echo "run_flows_bench: no 'created' count in nad flows --stats" >&2
+	exit 2
+fi
+split=$((nad_created != ref_created))
 
 # median LABEL: "seconds cpu maxrss" of the run with the median wall time
-median() { sort -n "$work/$1.runs" | awk -v k="$repeats" 'NR == int((k + 1) / 2)'; }
+median() { sort -n "$runs/$1.runs" | awk -v k="$repeats" 'NR == int((k + 1) / 2)'; }
 # spread LABEL: "min median max" of the CPU seconds over the runs (the noise)
-spread() { sort -n -k2 "$work/$1.runs" | awk '{ c[NR] = $2 } END { printf "%.3f %.3f %.3f", c[1], c[int((NR + 1) / 2)], c[NR] }'; }
+spread() { sort -n -k2 "$runs/$1.runs" | awk '{ c[NR] = $2 } END { printf "%.3f %.3f %.3f", c[1], c[int((NR + 1) / 2)], c[NR] }'; }
 
 read -r bs bc bm <<<"$(median bare)"
 read -r ns nc nm <<<"$(median nad)"
@@ -122,19 +147,23 @@ read -r ns nc nm <<<"$(median nad)"
 echo "== flow-meter benchmark $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(uname -m), $(nproc) cores, pinned to CPU $cpu"
 echo "capture: $pcap ($packets packets, $nconc concurrent flows, seed $seed), median of $repeats runs"
 echo "nad flows options: -o /dev/null --stats${maxflows:+ --max-flows $maxflows}; load average: $(cut -d' ' -f1-3 /proc/loadavg)"
-awk -v p="$packets" -v bs="$bs" -v bc="$bc" -v bm="$bm" -v ns="$ns" -v nc="$nc" -v nm="$nm" '
+echo "nad flows: $nad_created flows created, evicted by a full table: $nad_evicted"
+echo "reference (--max-flows $((4 * nconc)), not timed): $ref_created flows created, evicted: $ref_evicted"
+awk -v p="$packets" -v bs="$bs" -v bc="$bc" -v bm="$bm" -v ns="$ns" -v nc="$nc" -v nm="$nm" -v was_split="$split" '
 	function row(name, s, c, m) {
 		printf "%-18s %9d %8.3f %11.0f %7.3f %11.0f %8.1f %8.1f\n", name, p, s, p / s, c, p / c, c * 1e9 / p, m / 1024
 	}
 	BEGIN {
-		printf "%-18s %9s %8s %11s %7s %11s %8s %8s\n", "program", "packets", "wall_s", "pkts/wall_s", "cpu_s", "pkts/cpu_s", "ns/pkt", "peak_MB"
+		printf "%-18s %9s %8s %11s %7s %11s %8s %8s\n", "program", "packets", "wall_s", "pkts/wall_s", "cpu_s", "pkts/cpu_s", "ns/pkt", "peak_MiB"
 		row("bare pcap_next_ex", bs, bc, bm)
 		row("nad flows", ns, nc, nm)
 		ratio = bc / nc
 		rate_ok = (ratio >= 1 / 3)
-		rss_ok = (nm <= 65536)
+		# 64 MB read strictly: 64 000 000 bytes
+		rss_ok = (nm * 1024 <= 64000000 && !was_split)
 		printf "rate ratio nad/bare: %.3f by CPU time (%.3f by wall time); target >= 0.333: %s\n", ratio, bs / ns, (rate_ok ? "PASS" : "FAIL")
-		printf "nad flows peak RSS: %.1f MB; target <= 64 MB: %s\n", nm / 1024, (rss_ok ? "PASS" : "FAIL")
+		printf "nad flows peak RSS: %d KiB = %.1f MB = %.1f MiB; target <= 64 MB with no live flow split: %s\n", nm, nm * 1.024 / 1000, nm / 1024,
+			(was_split ? "FAIL (the table split live flows: more flows created than the reference; not a measure of 100k concurrent flows)" : rss_ok ? "PASS" : "FAIL")
 		exit !(rate_ok && rss_ok)
 	}' && ok=0 || ok=1
 read -r bmin bmed bmax <<<"$(spread bare)"
@@ -154,5 +183,5 @@ if [ -n "$other" ]; then
 			o, omin, omed, omax, bmed / omed, om / 1024, nmed / omed }'
 fi
 echo "nad flows --stats (last run):"
-sed 's/^/  /' "$work/nad.err"
+sed 's/^/  /' "$runs/nad.err"
 exit $ok

@@ -27,8 +27,9 @@ static const char usage_text[] =
 	"      --buffer-mb N      kernel capture buffer size\n"
 	"      --format csv|jsonl output format (default csv)\n"
 	"  -o FILE                write records to FILE instead of stdout\n"
-	"      --max-flows N      flow table size (default 262144); when full the\n"
-	"                         least recently seen flow is evicted\n"
+	"      --max-flows N      flow table size (default 262144); when full a\n"
+	"                         finished flow (closed TCP, answered DNS) is evicted\n"
+	"                         first, else the least recently seen\n"
 	"      --timeout NAME=S   idle timeout in seconds for NAME = tcp-half-open,\n"
 	"                         tcp, tcp-closing, tcp-closed, udp, dns, icmp, other,\n"
 	"                         or the active timeout NAME = active; repeatable\n"
@@ -97,6 +98,9 @@ static void print_stats(struct cap_source *src, struct flow_meter *m)
 		ms.flows.peak_active, ms.flows.restarted, flow_meter_bytes_per_flow(m));
 	for (int e = 0; e < FLOW_END_MAX; e++)
 		fprintf(stderr, "flows: records %-13s %" PRIu64 "\n", flow_end_name(e), ms.flows.ended[e]);
+	fprintf(stderr, "flows: evicted by a full table %" PRIu64 " finished, %" PRIu64 " closed without last ACK, %"
+		PRIu64 " least recently seen (maybe live)\n", ms.flows.evicted[FLOW_EVICT_FINISHED],
+		ms.flows.evicted[FLOW_EVICT_CLOSED], ms.flows.evicted[FLOW_EVICT_LRU]);
 	fprintf(stderr, "flows: host-context entries replaced %" PRIu64 "\n", ms.hosts_replaced);
 }
 

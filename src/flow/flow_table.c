@@ -5,8 +5,12 @@
  * list holds flows of a single timeout, ordered by the table clock of their
  * last packet (a touched flow moves to the tail), so its head is always the
  * next to expire and expiry is O(1) per flow. The active list is ordered by
- * when each record began. Eviction takes the least recently touched flow
- * among the idle list heads.
+ * when each record began. A third kind of list, the finished list, holds
+ * the flows that only linger for stragglers (see flow_finished()), in the
+ * order of their last packet; they stay in their idle list too. A full
+ * table evicts the finished list head first, then the closed-TCP idle list
+ * head, and only when neither exists the least recently touched flow among
+ * the idle list heads.
  *
  * Keys are found through a separate open-addressing index of (hash, entry)
  * pairs kept at most half full: a lookup reads one cache line of the index
@@ -23,6 +27,9 @@
 #include <sys/mman.h>
 
 #define NONE UINT32_MAX
+/* in flow.fin_dirs beside the two directions' bits: a packet came after
+ * the second FIN */
+#define FIN_AFTER_CLOSE 4u
 #define US 1000000ull
 
 static const char *const end_names[FLOW_END_MAX] = {
@@ -67,7 +74,7 @@ int flow_timeout_by_name(const char *name)
 void flow_table_options_default(struct flow_table_options *ret)
 {
 	static const uint32_t def[FLOW_TO_MAX] = {
-		/* Linux gives up on an unanswered SYN after about two minutes of
+		/* Linux gives up on an unfinished SYN after about two minutes of
 		 * retries, but the retries come within 30 s for the first four. */
 		[FLOW_TO_TCP_HALF_OPEN] = 30,
 		[FLOW_TO_TCP] = 300,
@@ -101,7 +108,7 @@ static inline uint32_t index_of(const struct flow_table *t, const struct flow *f
  * resident set, asked for in huge pages where the kernel has them: at 100k
  * flows every packet reaches a random entry, and with 4 KiB pages nearly
  * every one of those is also a TLB miss. */
-static void *big_alloc(size_t len, size_t *ret_len)
+static void *big_alloc(size_t len, bool huge_pages, size_t *ret_len)
 {
 	const size_t huge = 2u << 20;
 	size_t full = (len + huge - 1) & ~(huge - 1);
@@ -117,9 +124,11 @@ static void *big_alloc(size_t len, size_t *ret_len)
 	if ((uintptr_t)p + full + huge > a + full)
 		munmap((void *)(a + full), (uintptr_t)p + full + huge - (a + full));
 #ifdef MADV_HUGEPAGE
-	/* not for less than one huge page: that would make it all resident */
-	if (len >= huge)
-		madvise((void *)a, full, MADV_HUGEPAGE);
+	/* Whole huge pages only: a huge page is resident in full once any
+	 * byte of it is touched, so the last, partly used one (and an array
+	 * smaller than one) keeps 4 KiB pages; that saves up to 2 MiB. */
+	if (huge_pages && len >= huge)
+		madvise((void *)a, len & ~(huge - 1), MADV_HUGEPAGE);
 #endif
 	*ret_len = full;
 	return (void *)a;
@@ -148,11 +157,14 @@ int flow_table_init(struct flow_table *t, const struct flow_table_options *opt, 
 	/* calloc and the fresh mark keep untouched entries out of the
 	 * resident set: a table sized for 262144 flows costs little RAM until
 	 * the flows exist. */
-	t->entries = big_alloc((size_t)opt->max_flows * t->stride, &t->entries_len);
-	t->slots = big_alloc((size_t)nb * sizeof *t->slots, &t->slots_len);
-	t->idle = big_alloc((size_t)opt->max_flows * sizeof *t->idle, &t->idle_len);
-	t->active = big_alloc((size_t)opt->max_flows * sizeof *t->active, &t->active_len);
-	if (!t->entries || !t->slots || !t->idle || !t->active) {
+	t->entries = big_alloc((size_t)opt->max_flows * t->stride, true, &t->entries_len);
+	t->slots = big_alloc((size_t)nb * sizeof *t->slots, true, &t->slots_len);
+	t->idle = big_alloc((size_t)opt->max_flows * sizeof *t->idle, true, &t->idle_len);
+	t->active = big_alloc((size_t)opt->max_flows * sizeof *t->active, true, &t->active_len);
+	/* only DNS and closing TCP flows touch it, a few times each: 4 KiB
+	 * pages keep the rest of it out of the resident set */
+	t->finished = big_alloc((size_t)opt->max_flows * sizeof *t->finished, false, &t->finished_len);
+	if (!t->entries || !t->slots || !t->idle || !t->active || !t->finished) {
 		flow_table_release(t);
 		return -ENOMEM;
 	}
@@ -162,6 +174,7 @@ int flow_table_init(struct flow_table *t, const struct flow_table_options *opt, 
 	for (int c = 0; c < FLOW_IDLE_CLASSES; c++)
 		t->ihead[c] = t->itail[c] = NONE;
 	t->ahead = t->atail = NONE;
+	t->dhead = t->dtail = NONE;
 	t->soon = NONE;
 	for (int c = 0; c < FLOW_TO_MAX; c++)
 		t->to_us[c] = (uint64_t)opt->timeout_s[c] * US;
@@ -177,10 +190,12 @@ void flow_table_release(struct flow_table *t)
 	big_free(t->slots, t->slots_len);
 	big_free(t->idle, t->idle_len);
 	big_free(t->active, t->active_len);
+	big_free(t->finished, t->finished_len);
 	t->entries = NULL;
 	t->slots = NULL;
 	t->idle = NULL;
 	t->active = NULL;
+	t->finished = NULL;
 }
 
 /* A multiply-xorshift mix over five 64-bit words: cheap, and every input
@@ -312,6 +327,31 @@ static void active_append(struct flow_table *t, uint32_t i)
 	due_at_most(t, FLOW_TO_ACTIVE);
 }
 
+/* A flow is finished, as far as a full table is concerned, when all it
+ * still waits for is stragglers: a DNS flow once the side that did not
+ * speak first has sent at least as many packets as the side that did
+ * (every query has its answer; A and AAAA asked from one port need two), a
+ * TCP flow closed by RST, or closed by FIN from both sides and followed by
+ * one more packet (the last ACK; FIN_AFTER_CLOSE). Membership in the
+ * finished list is a function of the flow's state, so no flag says it:
+ * every change of that state goes through finished_update(). */
+static bool flow_finished(const struct flow *f)
+{
+	if (f->tclass == FLOW_TO_DNS)
+		return f->packets[0] && f->packets[1] >= f->packets[0];
+	return f->tclass == FLOW_TO_TCP_CLOSED && (f->close_reason == FLOW_END_RST || (f->fin_dirs & FIN_AFTER_CLOSE));
+}
+
+/* Flow i was finished before a change (was) and is now: leave, join, or
+ * move to the tail (the list stays in the order of last packets). */
+static void finished_update(struct flow_table *t, uint32_t i, bool was, bool now)
+{
+	if (was)
+		list_unlink(t->finished, i, &t->dhead, &t->dtail);
+	if (now)
+		list_append(t->finished, i, &t->dhead, &t->dtail);
+}
+
 /* The index slot holding entry i (whose hash is h); it is there by construction. */
 static uint32_t slot_of(const struct flow_table *t, uint32_t h, uint32_t i)
 {
@@ -394,6 +434,7 @@ static void end_flow(struct flow_table *t, struct flow *f, enum flow_end why)
 	uint32_t i = index_of(t, f);
 
 	index_remove(t, slot_of(t, f->hash, i));
+	finished_update(t, i, flow_finished(f), false);
 	idle_unlink(t, i, f->tclass);
 	active_unlink(t, i);
 	t->idle[i].next = t->free_head;
@@ -403,6 +444,8 @@ static void end_flow(struct flow_table *t, struct flow *f, enum flow_end why)
 
 static void active_expire(struct flow_table *t, struct flow *f)
 {
+	/* the next record starts with no packets: not finished */
+	finished_update(t, index_of(t, f), flow_finished(f), false);
 	if (f->packets[0] + f->packets[1]) {
 		t->stats.ended[FLOW_END_ACTIVE]++;
 		t->on_end(f, FLOW_END_ACTIVE, t->user);
@@ -499,13 +542,33 @@ static struct flow *lru_flow(const struct flow_table *t)
 	return victim;
 }
 
+/* What a full table gives up first: a finished flow (flow_finished()),
+ * the one whose last packet is oldest; then a closed TCP flow still
+ * waiting for its last ACK; only when there is neither the least recently
+ * seen flow, which may still be live. */
+static struct flow *victim_flow(const struct flow_table *t, enum flow_evict *ret_step)
+{
+	if (t->dhead != NONE) {
+		*ret_step = FLOW_EVICT_FINISHED;
+		return entry(t, t->dhead);
+	}
+	if (t->ihead[FLOW_TO_TCP_CLOSED] != NONE) {
+		*ret_step = FLOW_EVICT_CLOSED;
+		return entry(t, t->ihead[FLOW_TO_TCP_CLOSED]);
+	}
+	*ret_step = FLOW_EVICT_LRU;
+	return lru_flow(t);
+}
+
 static void evict_one(struct flow_table *t)
 {
-	struct flow *next;
+	enum flow_evict step;
+	struct flow *f = victim_flow(t, &step), *next;
 
-	end_flow(t, lru_flow(t), FLOW_END_EVICTED);
+	t->stats.evicted[step]++;
+	end_flow(t, f, FLOW_END_EVICTED);
 	/* a full table stays full: the next new flow evicts the next one */
-	next = lru_flow(t);
+	next = victim_flow(t, &step);
 	if (next)
 		ends_soon(t, index_of(t, next));
 }
@@ -555,8 +618,10 @@ static enum flow_timeout tcp_next(struct flow *f, int dir, uint8_t flags)
 {
 	enum flow_timeout c = f->tclass;
 
-	if (c == FLOW_TO_TCP_CLOSED)
+	if (c == FLOW_TO_TCP_CLOSED) {
+		f->fin_dirs |= FIN_AFTER_CLOSE;
 		return c;
+	}
 	if (flags & 0x04) {
 		f->close_reason = FLOW_END_RST;
 		return FLOW_TO_TCP_CLOSED;
@@ -618,6 +683,18 @@ void flow_table_prefetch_links(const struct flow_table *t, const struct flow_loo
 		__builtin_prefetch(&t->idle[k->prev], 1);
 	if (k->next != NONE)
 		__builtin_prefetch(&t->idle[k->next], 1);
+	/* A DNS flow's answer and a closed TCP flow's last ACK add it to the
+	 * finished list (the entry has arrived by now; its class says whether
+	 * this packet may touch that list). */
+	switch (entry(t, l->hint)->tclass) {
+	case FLOW_TO_DNS:
+	case FLOW_TO_TCP_CLOSING:
+	case FLOW_TO_TCP_CLOSED:
+		__builtin_prefetch(&t->finished[l->hint], 1);
+		break;
+	default:
+		break;
+	}
 }
 
 struct flow *flow_table_packet_at(struct flow_table *t, const struct flow_lookup *l, uint64_t ts_us,
@@ -625,7 +702,7 @@ struct flow *flow_table_packet_at(struct flow_table *t, const struct flow_lookup
 {
 	const struct flow_key *ck = &l->key;
 	struct flow *f;
-	bool is_new = false;
+	bool is_new = false, was_finished;
 	uint32_t slot;
 	int dir;
 
@@ -661,6 +738,7 @@ struct flow *flow_table_packet_at(struct flow_table *t, const struct flow_lookup
 		is_new = true;
 	}
 	dir = l->side ^ f->init_side;
+	was_finished = flow_finished(f);
 	if ((!f->packets[0] && !f->packets[1]) || ts_us < f->first_us)
 		f->first_us = ts_us;
 	if (ts_us > f->last_us)
@@ -680,6 +758,8 @@ struct flow *flow_table_packet_at(struct flow_table *t, const struct flow_lookup
 			idle_unlink(t, i, c);
 			idle_append(t, i, f->tclass);
 		}
+		if (c == FLOW_TO_DNS || f->tclass == FLOW_TO_TCP_CLOSED)
+			finished_update(t, i, was_finished, flow_finished(f));
 	}
 
 	*ret_dir = dir;

@@ -23,7 +23,7 @@ enum flow_end {
 	FLOW_END_ACTIVE,       /* active timeout: a partial record, the flow goes on */
 	FLOW_END_FIN,          /* TCP FIN from both sides */
 	FLOW_END_RST,          /* TCP RST */
-	FLOW_END_EVICTED,      /* the table was full and this was the least recently seen */
+	FLOW_END_EVICTED,      /* the table was full (docs/internals/flow.md: which flow goes first) */
 	FLOW_END_EOF,          /* end of input (or shutdown) */
 	FLOW_END_MAX
 };
@@ -82,7 +82,7 @@ struct flow {
 	uint32_t hash;              /* key_hash() of key: its place in the index */
 	uint8_t init_side;          /* key side of the initiator */
 	uint8_t tclass;             /* enum flow_timeout */
-	uint8_t fin_dirs;           /* bit d: direction d sent FIN */
+	uint8_t fin_dirs;           /* bit d: direction d sent FIN; bit 2: a packet came after both */
 	uint8_t close_reason;       /* FLOW_END_FIN/RST once closed, else 0 */
 };
 
@@ -102,12 +102,22 @@ typedef void (*flow_end_fn)(struct flow *f, enum flow_end why, void *user);
  * anything. */
 typedef void (*flow_soon_fn)(const struct flow *f, int stage, void *user);
 
+/* Which step of the eviction order chose a flow (docs/internals/flow.md). */
+enum flow_evict {
+	FLOW_EVICT_FINISHED = 0, /* closed and acknowledged TCP, RST, answered DNS */
+	FLOW_EVICT_CLOSED,       /* TCP closed by FIN both ways, last ACK not seen */
+	FLOW_EVICT_LRU,          /* none of those: the least recently seen, maybe live */
+	FLOW_EVICT_MAX
+};
+
 struct flow_table_stats {
 	uint64_t created;
 	uint64_t ended[FLOW_END_MAX];  /* records by reason */
 	uint64_t active;               /* flows in the table now */
 	uint64_t peak_active;          /* most flows in the table at once */
 	uint64_t restarted;            /* SYN on a closed flow's key started a new flow */
+	uint64_t evicted[FLOW_EVICT_MAX]; /* flows ended because the table was full, by step
+					   (a closed TCP flow's record still says fin or rst) */
 };
 
 /* One slot of the hash index: the low 32 bits of the key's hash and the
@@ -129,13 +139,15 @@ struct flow_table {
 	unsigned char *entries;      /* max_flows entries */
 	struct flow_link *idle;      /* per entry: neighbours in the idle list of its timeout class */
 	struct flow_link *active;    /* per entry: neighbours in the active list, oldest record first */
-	size_t entries_len, slots_len, idle_len, active_len; /* bytes mapped */
+	struct flow_link *finished;  /* per entry: neighbours in the finished list (lingering flows), by last packet */
+	size_t entries_len, slots_len, idle_len, active_len, finished_len; /* bytes mapped */
 	struct flow_slot *slots;     /* open addressing, linear probing, at most half full */
 	uint32_t slot_mask;          /* slots - 1; slots is a power of two */
 	uint32_t fresh;              /* entries below this index have been used */
 	uint32_t free_head;          /* list through idle[].next of returned entries */
 	uint32_t ihead[FLOW_IDLE_CLASSES], itail[FLOW_IDLE_CLASSES];
 	uint32_t ahead, atail;
+	uint32_t dhead, dtail;       /* the finished list */
 	uint64_t now_us;             /* largest packet time seen */
 	uint64_t next_due_us;        /* no list head expires while now_us is not past this */
 	uint64_t to_us[FLOW_TO_MAX];

@@ -152,6 +152,17 @@ def main(nad):
         print("FAIL host_dst_addrs_10s = %s, expected 2 or 3" % rows[2]["host_dst_addrs_10s"])
         failures_add()
 
+    rows = flows(nad, "evict_finished.pcap", "--max-flows", "4")
+    # finished flows go first, oldest last packet first; the live
+    # connection, the least recently seen until 5.0, is never split
+    want = [("40001", "fin", 4, 2), ("53000", "evicted", 1, 1), ("53001", "evicted", 1, 1),
+            ("5000", "evicted", 1, 0), ("40000", "end_of_input", 3, 1), ("5001", "end_of_input", 1, 0),
+            ("5002", "end_of_input", 1, 0), ("5003", "end_of_input", 1, 0)]
+    got = [(row["src_port"], row["end_reason"], int(row["packets_fwd"]), int(row["packets_bwd"])) for row in rows]
+    if got != want:
+        print("FAIL evict_finished: %r, expected %r" % (got, want))
+        failures_add()
+
     r = subprocess.run([nad, "flows", "-r", os.path.join(HERE, "truncated.pcap")], capture_output=True, text=True)
     rows = list(csv.DictReader(io.StringIO(r.stdout)))
     if r.returncode != 2 or len(rows) != 1 or "byte offset 814" not in r.stderr or rows[0]["packets_fwd"] != "4":

@@ -148,6 +148,50 @@ def evict():
     return out
 
 
+def evict_finished():
+    """Run with --max-flows 4: a full table gives up finished flows (a TCP
+    flow closed by FIN with its last ACK, an answered DNS query) before the
+    least recently seen one, a live TCP connection that sends again later."""
+    c, s, r = "192.168.1.10", "93.184.216.34", "192.168.1.1"
+    up = eth() / IP(src=c, dst=s)
+    dn = eth(S_MAC, C_MAC) / IP(src=s, dst=c)
+    q = DNS(id=7, rd=1, qd=DNSQR(qname="www.example.com", qtype="A"))
+    a = DNS(id=7, qr=1, rd=1, ra=1, qd=DNSQR(qname="www.example.com", qtype="A"),
+            an=DNSRR(rrname="www.example.com", type="A", ttl=60, rdata="93.184.216.34"))
+
+    def dns(t, sport, msg, answer=False):
+        ip = IP(src=r, dst=c) if answer else IP(src=c, dst=r)
+        udp = UDP(sport=53, dport=sport) if answer else UDP(sport=sport, dport=53)
+        return at(t, eth() / ip / udp / msg)
+
+    def other(t, sport):
+        return at(t, eth() / IP(src=c, dst="10.0.0.9") / UDP(sport=sport, dport=6000) / Raw(b"o" * 12))
+
+    return [
+        # live: opened at 0, quiet until 5.0
+        at(0.000, up / TCP(sport=40000, dport=443, flags="S", seq=100)),
+        at(0.010, dn / TCP(sport=443, dport=40000, flags="SA", seq=900, ack=101)),
+        at(0.020, up / TCP(sport=40000, dport=443, flags="A", seq=101, ack=901)),
+        # closed by FIN from both sides, then the last ACK: finished
+        at(1.000, up / TCP(sport=40001, dport=80, flags="S", seq=200)),
+        at(1.010, dn / TCP(sport=80, dport=40001, flags="SA", seq=800, ack=201)),
+        at(1.020, up / TCP(sport=40001, dport=80, flags="A", seq=201, ack=801)),
+        at(1.030, up / TCP(sport=40001, dport=80, flags="FA", seq=201, ack=801)),
+        at(1.040, dn / TCP(sport=80, dport=40001, flags="FA", seq=801, ack=202)),
+        at(1.050, up / TCP(sport=40001, dport=80, flags="A", seq=202, ack=802)),
+        # answered: finished; the second query waits for its answer until 6.0
+        dns(2.000, 53000, q),
+        dns(2.004, 53000, a, answer=True),
+        dns(3.000, 53001, q),
+        other(4.000, 5000),    # full: the closed flow goes (its record says fin)
+        other(4.500, 5001),    # the answered query goes
+        at(5.000, up / TCP(sport=40000, dport=443, flags="PA", seq=101, ack=901) / Raw(b"d" * 100)),
+        dns(6.000, 53001, a, answer=True),
+        other(7.000, 5002),    # the query answered at 6.0 goes
+        other(8.000, 5003),    # nothing finished: the least recently seen, 5000
+    ]
+
+
 def write_snaplen():
     """A 1500-byte TCP packet captured with snaplen 54: the IP header still
     says 1500 bytes, and that is what the flow counts."""
@@ -171,6 +215,7 @@ def main():
     save("frags.pcap", frags())
     save("idle_split.pcap", idle_split())
     save("evict.pcap", evict())
+    save("evict_finished.pcap", evict_finished())
     write_snaplen()
     # cut tcp_fin.pcap inside the last record's packet bytes
     data = open(os.path.join(HERE, "tcp_fin.pcap"), "rb").read()

@@ -1,5 +1,6 @@
 /* test_flow_table.c - the flow table: canonical keys, timeouts, TCP close,
- * eviction order, active timeout, and no allocation after init. */
+ * eviction order (finished flows first, checked against a model), active
+ * timeout, and no allocation after init. */
 #include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
@@ -252,6 +253,229 @@ static void test_eviction_order(void)
 	flow_table_release(&t);
 }
 
+/* A full table gives up finished flows before live ones: an answered DNS
+ * flow and a closed TCP flow that got its last ACK go first (oldest last
+ * packet first), then a closed flow still waiting for its last ACK, and
+ * only then the least recently seen flow. */
+static void test_eviction_finished_first(void)
+{
+	struct flow_table t;
+	struct flow_key live = key(6, 1, 40000, 2, 80), live_r = key(6, 2, 80, 1, 40000);
+	struct flow_key fin = key(6, 1, 40001, 2, 80), fin_r = key(6, 2, 80, 1, 40001);
+	struct flow_key q = key(17, 1, 53000, 2, 53), q_r = key(17, 2, 53, 1, 53000);
+	struct flow_key aaaa = key(17, 1, 53001, 2, 53), aaaa_r = key(17, 2, 53, 1, 53001);
+	struct flow *f;
+	int dir;
+	bool n;
+
+	init(&t, 4);
+	pkt(&t, live, 0, 0x02, &dir, &n);             /* oldest, still live */
+	pkt(&t, live_r, 1000, 0x12, &dir, &n);
+	pkt(&t, fin, 1 * S, 0x11, &dir, &n);          /* FIN both ways: closed, no last ACK yet */
+	pkt(&t, fin_r, 1 * S + 1000, 0x11, &dir, &n);
+	pkt(&t, q, 2 * S, 0, &dir, &n);               /* query and answer: finished */
+	pkt(&t, q_r, 2 * S + 1000, 0, &dir, &n);
+	pkt(&t, aaaa, 3 * S, 0, &dir, &n);            /* two queries, one answer: waiting */
+	pkt(&t, aaaa, 3 * S + 1, 0, &dir, &n);
+	pkt(&t, aaaa_r, 3 * S + 1000, 0, &dir, &n);
+	/* a new flow: the answered DNS flow goes, although the live TCP flow
+	 * is the least recently seen */
+	pkt(&t, key(17, 1, 7000, 2, 7001), 4 * S, 0, &dir, &n);
+	CHECK_EQ_INT(nrecs, 1);
+	CHECK_EQ_INT(recs[0].sport, 53000);
+	CHECK_EQ_INT(recs[0].why, FLOW_END_EVICTED);
+	/* next: the closed flow waiting for its last ACK; its record still says fin */
+	pkt(&t, key(17, 1, 7002, 2, 7003), 5 * S, 0, &dir, &n);
+	CHECK_EQ_INT(nrecs, 2);
+	CHECK_EQ_INT(recs[1].sport, 40001);
+	CHECK_EQ_INT(recs[1].why, FLOW_END_FIN);
+	/* the second answer makes the AAAA flow finished: it goes before the live flow */
+	pkt(&t, aaaa_r, 6 * S, 0, &dir, &n);
+	pkt(&t, key(17, 1, 7004, 2, 7005), 7 * S, 0, &dir, &n);
+	CHECK_EQ_INT(nrecs, 3);
+	CHECK_EQ_INT(recs[2].sport, 53001);
+	CHECK_EQ_INT(recs[2].packets[0], 2);
+	CHECK_EQ_INT(recs[2].packets[1], 2);
+	/* nothing finished is left: the least recently seen flow, the live one */
+	pkt(&t, key(17, 1, 7006, 2, 7007), 8 * S, 0, &dir, &n);
+	CHECK_EQ_INT(nrecs, 4);
+	CHECK_EQ_INT(recs[3].sport, 40000);
+	CHECK_EQ_INT(recs[3].why, FLOW_END_EVICTED);
+	CHECK_EQ_INT(t.stats.evicted[FLOW_EVICT_FINISHED], 2);
+	CHECK_EQ_INT(t.stats.evicted[FLOW_EVICT_CLOSED], 1);
+	CHECK_EQ_INT(t.stats.evicted[FLOW_EVICT_LRU], 1);
+	CHECK_EQ_INT(t.stats.ended[FLOW_END_EVICTED], 3);
+	CHECK_EQ_INT(t.stats.ended[FLOW_END_FIN], 1);
+
+	flow_table_release(&t);
+
+	/* a closed flow that got its last ACK, and one closed by RST, are
+	 * finished; the older of them goes first */
+	init(&t, 3);
+	pkt(&t, fin, 0, 0x11, &dir, &n);
+	pkt(&t, fin_r, 1000, 0x11, &dir, &n);
+	pkt(&t, live, 1 * S, 0x10, &dir, &n);
+	pkt(&t, key(17, 1, 7000, 2, 7001), 2 * S, 0, &dir, &n);
+	f = pkt(&t, fin, 3 * S, 0x10, &dir, &n); /* the last ACK */
+	CHECK(!n);
+	CHECK_EQ_INT(f->tclass, FLOW_TO_TCP_CLOSED);
+	pkt(&t, live_r, 4 * S, 0x14, &dir, &n);
+	pkt(&t, key(17, 1, 7002, 2, 7003), 5 * S, 0, &dir, &n);
+	pkt(&t, key(17, 1, 7004, 2, 7005), 6 * S, 0, &dir, &n);
+	CHECK_EQ_INT(nrecs, 2);
+	CHECK_EQ_INT(recs[0].sport, 40001);
+	CHECK_EQ_INT(recs[0].why, FLOW_END_FIN);
+	CHECK_EQ_INT(recs[0].packets[0], 2);
+	CHECK_EQ_INT(recs[1].sport, 40000);
+	CHECK_EQ_INT(recs[1].why, FLOW_END_RST);
+	flow_table_release(&t);
+}
+
+/* Eviction choices against a model through 300 000 packets: DNS, TCP and
+ * other UDP flows in random order and directions, TCP with ACK, FIN and RST
+ * flags, a table of 48 for 400 keys. No packet is late enough for a timeout,
+ * so every record written during a packet is an eviction, and it must be
+ * the flow the model names: the finished one (flow_table.c) with the
+ * oldest last packet, else the closed TCP flow with the oldest, else the
+ * least recently seen. */
+#define EV_KEYS 400
+
+struct ev_model {
+	bool in;
+	int init;            /* packet side that spoke first */
+	uint64_t pk[2];      /* by direction: [0] from the initiator */
+	uint64_t touch;
+	int fins;
+	bool closed, rst, after;
+};
+
+static struct ev_model ev[EV_KEYS];
+static int ev_ended, ev_nended;
+static enum flow_end ev_why;
+
+static int ev_kind(int id) { return id % 3; } /* 0 DNS, 1 TCP, 2 other UDP */
+
+static void ev_end(struct flow *f, enum flow_end why, void *user)
+{
+	const uint8_t *a = f->key.addr[0][1] == 0 ? f->key.addr[0] : f->key.addr[1];
+
+	(void)user;
+	ev_ended = a[2] << 8 | a[3];
+	ev_why = why;
+	ev_nended++;
+}
+
+static bool ev_finished(const struct ev_model *m, int id)
+{
+	if (ev_kind(id) == 0)
+		return m->pk[0] && m->pk[1] >= m->pk[0];
+	return ev_kind(id) == 1 && m->closed && (m->rst || m->after);
+}
+
+static int ev_victim(void)
+{
+	int best[3] = {-1, -1, -1}; /* finished, closed, any */
+
+	for (int id = 0; id < EV_KEYS; id++) {
+		const struct ev_model *m = &ev[id];
+		int cls = ev_finished(m, id) ? 0 : (ev_kind(id) == 1 && m->closed) ? 1 : 2;
+
+		if (!m->in)
+			continue;
+		for (int c = cls; c < 3; c++)
+			if (best[c] < 0 || m->touch < ev[best[c]].touch)
+				best[c] = id;
+	}
+	return best[0] >= 0 ? best[0] : best[1] >= 0 ? best[1] : best[2];
+}
+
+static void test_eviction_model(void)
+{
+	static const uint8_t tcp_flags[] = {0x10, 0x10, 0x18, 0x11, 0x04};
+	struct flow_table t;
+	struct flow_table_options o;
+	uint64_t x = 0x243f6a8885a308d3ull;
+	uint32_t nin = 0, nevict = 0;
+	int dir;
+	bool n;
+
+	flow_table_options_default(&o);
+	o.max_flows = 48;
+	CHECK_EQ_INT(flow_table_init(&t, &o, 8, 7, ev_end, NULL), 0);
+	for (uint64_t i = 1; i <= 300000 && check_failures < 20; i++) {
+		int id, side, expect = -1, d;
+		uint8_t fl = 0;
+		struct flow_key k;
+		struct ev_model *m;
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		id = (int)(x % EV_KEYS);
+		side = (int)(x >> 20) & 1;
+		if (ev_kind(id) == 1)
+			fl = tcp_flags[(x >> 24) % sizeof tcp_flags];
+		/* side 0: 10.0.<id>, port 1000; side 1: 10.1.0.1, port 53 or 80 */
+		memset(&k, 0, sizeof k);
+		k.family = 4;
+		k.proto = ev_kind(id) == 1 ? 6 : 17;
+		k.addr[side][0] = 10;
+		k.addr[side][2] = (uint8_t)(id >> 8);
+		k.addr[side][3] = (uint8_t)id;
+		k.addr[!side][0] = 10;
+		k.addr[!side][1] = 1;
+		k.addr[!side][3] = 1;
+		k.port[side] = 1000;
+		k.port[!side] = ev_kind(id) == 0 ? 53 : 80;
+		m = &ev[id];
+		if (!m->in && nin == o.max_flows)
+			expect = ev_victim();
+		ev_nended = 0;
+		flow_table_packet(&t, &k, i, 100, fl, &dir, &n);
+		CHECK(n == !m->in);
+		if (expect >= 0) {
+			CHECK_EQ_INT(ev_nended, 1);
+			CHECK_EQ_INT(ev_ended, expect);
+			if (ev_kind(expect) == 1 && ev[expect].closed)
+				CHECK_EQ_INT(ev_why, ev[expect].rst ? FLOW_END_RST : FLOW_END_FIN);
+			else
+				CHECK_EQ_INT(ev_why, FLOW_END_EVICTED);
+			memset(&ev[expect], 0, sizeof ev[expect]);
+			nin--;
+			nevict++;
+		} else {
+			CHECK_EQ_INT(ev_nended, 0);
+		}
+		if (!m->in) {
+			memset(m, 0, sizeof *m);
+			m->in = true;
+			m->init = side;
+			nin++;
+		}
+		d = side ^ m->init;
+		m->pk[d]++;
+		m->touch = i;
+		if (ev_kind(id) == 1) {
+			if (m->closed)
+				m->after = true;
+			else if (fl & 0x04)
+				m->closed = m->rst = true;
+			else if (fl & 0x01) {
+				m->fins |= 1 << d;
+				m->closed = m->fins == 3;
+			}
+		}
+		CHECK_EQ_INT(dir, d);
+	}
+	CHECK(nevict > 50000);
+	CHECK_EQ_INT(t.stats.evicted[FLOW_EVICT_FINISHED] + t.stats.evicted[FLOW_EVICT_CLOSED] +
+		     t.stats.evicted[FLOW_EVICT_LRU], nevict);
+	/* every step was taken; the rarest (a closed flow not yet acknowledged) about 280 times */
+	CHECK(t.stats.evicted[FLOW_EVICT_FINISHED] > 1000 && t.stats.evicted[FLOW_EVICT_CLOSED] > 100 &&
+	      t.stats.evicted[FLOW_EVICT_LRU] > 1000);
+	flow_table_release(&t);
+}
+
 static void test_active_timeout(void)
 {
 	struct flow_table t;
@@ -369,6 +593,8 @@ int main(void)
 	test_due_times();
 	test_tcp_close();
 	test_eviction_order();
+	test_eviction_finished_first();
+	test_eviction_model();
 	test_active_timeout();
 	test_no_allocation();
 	return check_exit();
