@@ -113,6 +113,13 @@ static void on_record(const struct flow_record *rec, void *user)
 	scorer_add(d->scorer, rec);
 }
 
+static void on_arp(const struct dec_packet *pkt, void *user)
+{
+	struct detect *d = user;
+
+	detect_route_arp(d->incidents, pkt);
+}
+
 static int cmp_incident(const void *a, const void *b)
 {
 	const struct rec_incident *x = a, *y = b;
@@ -272,6 +279,7 @@ int cmd_detect(int argc, char **argv)
 	}
 	d.incidents = incident_table_new(&iopt, on_incident, &d);
 	mopt.on_record = on_record;
+	mopt.on_arp = on_arp;
 	mopt.user = &d;
 	if (!d.incidents || flow_meter_new(&mopt, &meter) < 0) {
 		cli_errorf("out of memory");

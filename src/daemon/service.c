@@ -394,6 +394,16 @@ static void on_record(const struct flow_record *rec, void *user)
 	}
 }
 
+/* ARP makes no flow: host discovery by ARP is watched beside the flows,
+ * once there is a model to detect with (as every other incident). */
+static void on_arp(const struct dec_packet *pkt, void *user)
+{
+	struct svc *s = user;
+
+	if (s->state == SVC_DETECTING)
+		detect_route_arp(s->incidents, pkt);
+}
+
 /* ---- status ------------------------------------------------------------- */
 
 static void put_status_u64(struct svc *s, const char *key, uint64_t v)
@@ -1042,6 +1052,7 @@ static int start(struct svc *s)
 
 	meter_options_from(&s->cfg, &mo);
 	mo.on_record = on_record;
+	mo.on_arp = on_arp;
 	mo.user = s;
 	io.window_us = s->cfg.detection.incident_window_us;
 	io.max_open = INCIDENT_MAX_OPEN;

@@ -23,6 +23,7 @@ struct flow_meter {
 	struct feat_hosts hosts;
 	struct flow_frag frags;
 	flow_record_fn on_record;
+	flow_arp_fn on_arp;
 	void *user;
 	uint32_t lookahead;
 	uint32_t head, waiting;     /* ring[head] is the oldest of `waiting` packets */
@@ -121,6 +122,7 @@ int flow_meter_new(const struct flow_meter_options *opt, struct flow_meter **ret
 		return r;
 	}
 	m->on_record = opt->on_record;
+	m->on_arp = opt->on_arp;
 	m->user = opt->user;
 	m->lookahead = opt->lookahead < FLOW_METER_LOOKAHEAD_MAX ? opt->lookahead : FLOW_METER_LOOKAHEAD_MAX;
 	*ret = m;
@@ -169,6 +171,8 @@ static bool prepare(struct flow_meter *m, const struct dec_packet *p, struct flo
 
 	if (p->l3 == DEC_L3_ARP) {
 		m->stats.arp_packets++;
+		if (m->on_arp)
+			m->on_arp(p, m->user);
 		return false;
 	}
 	if (p->l3 != DEC_L3_IPV4 && p->l3 != DEC_L3_IPV6)

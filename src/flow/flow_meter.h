@@ -32,6 +32,10 @@ struct flow_record {
 /* The record is valid only during the call. */
 typedef void (*flow_record_fn)(const struct flow_record *rec, void *user);
 
+/* A decoded ARP packet (pkt->l3 == DEC_L3_ARP), valid only during the call.
+ * ARP makes no flow; this is how the detector still sees it (arp_sweep.h). */
+typedef void (*flow_arp_fn)(const struct dec_packet *pkt, void *user);
+
 struct flow_meter_options {
 	struct flow_table_options table;
 	uint32_t max_hosts;        /* host-context table size */
@@ -44,7 +48,11 @@ struct flow_meter_options {
 	uint32_t lookahead;
 	uint64_t seed;             /* hash key; output does not depend on it */
 	flow_record_fn on_record;
-	void *user;
+	/* NULL: ARP packets are only counted. Called when the packet is
+	 * decoded, so with a lookahead before earlier IP packets are
+	 * accounted (ARP and flows share nothing). */
+	flow_arp_fn on_arp;
+	void *user;              /* for on_record and on_arp */
 };
 
 #define FLOW_METER_MAX_HOSTS_DEFAULT 4096u

@@ -1,6 +1,9 @@
 /* detect_route.c - which scored flows join incidents (detect_route.h). */
 #include "score/detect_route.h"
 
+#include <stdio.h>
+#include <string.h>
+
 enum detect_route detect_route_flow(struct incident_table *t, const struct flow_record *rec,
 				    const struct scored_flow *s, struct rec_anomaly *ret)
 {
@@ -16,4 +19,27 @@ enum detect_route detect_route_flow(struct incident_table *t, const struct flow_
 	else
 		incident_table_add(t, ret);
 	return s->level == REC_LEVEL_NONE ? DETECT_ROUTE_SUSPICIOUS : DETECT_ROUTE_ANOMALY;
+}
+
+bool detect_route_arp(struct incident_table *t, const struct dec_packet *p)
+{
+	struct arp_sweep_finding f;
+	struct rec_anomaly a;
+
+	if (!incident_table_observe_arp(t, p, &f))
+		return false;
+	/* the request as the incident's member: sender asks for target */
+	memset(&a, 0, sizeof a);
+	a.first_ts_us = f.first_us;
+	a.last_ts_us = p->ts_us;
+	snprintf(a.src, sizeof a.src, "%s", f.ev.host);
+	snprintf(a.dst, sizeof a.dst, "%s", f.target);
+	a.vlan = p->vlan;
+	a.packets_fwd = 1;
+	snprintf(a.end_reason, sizeof a.end_reason, "arp");
+	snprintf(a.explanation, sizeof a.explanation,
+		 "ARP requests make no IP flow, so the model never scores them; the pattern of who-has requests is "
+		 "the evidence");
+	incident_table_add_evidence(t, &a, &f.ev);
+	return true;
 }

@@ -8,7 +8,8 @@
  * included, is also counted toward the patterns only a set of flows shows
  * (evidence.h); a flow that belongs to one past its minimum joins the
  * pattern's incident, with or without a category of its own. Any other
- * flow without a category joins nothing.
+ * flow without a category joins nothing. ARP packets, which make no flow,
+ * go to detect_route_arp().
  */
 #pragma once
 #include "flow/flow_meter.h"
@@ -27,3 +28,9 @@ enum detect_route {
  * it joined (ret->incident_uid); for NONE ret is untouched. */
 enum detect_route detect_route_flow(struct incident_table *t, const struct flow_record *rec,
 				    const struct scored_flow *s, struct rec_anomaly *ret);
+
+/* Account one decoded ARP packet toward host discovery by ARP
+ * (arp_sweep.h); a request of a sweep past its minimum joins the sender's
+ * sweep incident as part of the pattern. ARP is not scored by the model,
+ * so no anomaly is reported for it. True when it joined an incident. */
+bool detect_route_arp(struct incident_table *t, const struct dec_packet *p);

@@ -42,6 +42,7 @@ struct incident_table {
 	uint64_t opened_by_level[5];
 	uint64_t seq;
 	struct evidence *evidence;
+	struct arp_sweep *arp;
 };
 
 static uint64_t hash_str(uint64_t h, const char *s)
@@ -85,9 +86,9 @@ struct incident_table *incident_table_new(const struct incident_options *opt, in
 		return NULL;
 	}
 	t->evidence = evidence_new(t->opt.window_us, 4096);
-	if (!t->evidence) {
-		free(t->slots);
-		free(t);
+	t->arp = arp_sweep_new(t->opt.window_us, 1024);
+	if (!t->evidence || !t->arp) {
+		incident_table_free(t);
 		return NULL;
 	}
 	t->emit = emit;
@@ -100,6 +101,7 @@ void incident_table_free(struct incident_table *t)
 	if (!t)
 		return;
 	evidence_free(t->evidence);
+	arp_sweep_free(t->arp);
 	free(t->slots);
 	free(t);
 }
@@ -344,6 +346,12 @@ bool incident_table_observe(struct incident_table *t, const struct flow_record *
 			    struct evidence_finding *ret)
 {
 	return evidence_observe(t->evidence, rec, ret);
+}
+
+bool incident_table_observe_arp(struct incident_table *t, const struct dec_packet *p,
+				struct arp_sweep_finding *ret)
+{
+	return arp_sweep_observe(t->arp, p, ret);
 }
 
 void incident_table_add_evidence(struct incident_table *t, struct rec_anomaly *a, const struct evidence_finding *ev)

@@ -8,14 +8,16 @@
  * responder ("victim"). Patterns that only a set of flows shows (a slow
  * sweep, password guessing, a random-address flood: evidence.h) make
  * incidents too, from flows that are ordinary one by one; a random-address
- * flood belongs to the network its addresses share ("network"). The table
- * is bounded; time is packet time.
+ * flood belongs to the network its addresses share ("network"). Host
+ * discovery by ARP (arp_sweep.h), which no flow carries, makes a sweep
+ * incident of its own. The table is bounded; time is packet time.
  */
 #pragma once
 #include <stddef.h>
 #include <stdint.h>
 
 #include "flow/flow_meter.h"
+#include "score/arp_sweep.h"
 #include "score/evidence.h"
 #include "sink/records.h"
 
@@ -46,6 +48,12 @@ void incident_table_add(struct incident_table *t, struct rec_anomaly *a);
  * completes or continues one: *ret says which, for incident_table_add_evidence. */
 bool incident_table_observe(struct incident_table *t, const struct flow_record *rec,
 			    struct evidence_finding *ret);
+
+/* Account one decoded ARP packet toward host discovery by ARP
+ * (arp_sweep.h). True when it is a request of a sweep past its minimum:
+ * *ret says which, for incident_table_add_evidence (detect_route_arp). */
+bool incident_table_observe_arp(struct incident_table *t, const struct dec_packet *p,
+				struct arp_sweep_finding *ret);
 
 /* Add flow a as part of the pattern ev (from incident_table_observe): it
  * joins the incident of (ev->host, ev->category), a->category becomes the

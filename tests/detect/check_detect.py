@@ -6,9 +6,10 @@ Trains a model with `nad flows` + `nad train` on the benign captures of
 another network changed which scans were found: 5 instead of 8), then runs `nad detect --json` on every capture in labels.tsv and on every
 benign capture, and prints a per-file table (the README quotes it).
 
-Pass rule for an attack capture, for attacks visible in IP flows (ARP
-spoofing and ARP scans are not: their label's rule starts with "arp"): at
-least one incident at level medium or above where
+Pass rule for an attack capture, for attacks nad can see -- those in IP
+flows, and ARP sweeps (host discovery by ARP, docs/scoring.md); not ARP
+spoofing (its label's rule starts with "arp" and its category is not
+"sweep") -- at least one incident at level medium or above where
   - the labelled attacking host is the incident's host, or is named in its
     summary (DNS tunnels and C2 are labelled with the server as attacker,
     while the flows are initiated by the infected client), or
@@ -66,7 +67,13 @@ def matches(label, inc):
         if not victims:
             return True
         return inc["host"] in victims
+    # an ARP sweep is labelled by the sender's MAC, which the summary names
     return any(inc["host"] == a or a in inc.get("summary", "") for a in attackers)
+
+
+def visible(label):
+    """In IP flows, or an ARP sweep, which nad watches beside the flows."""
+    return not label["rule"].startswith("arp") or label["category"] == "sweep"
 
 
 def main():
@@ -90,14 +97,14 @@ def main():
     for lab in labels:
         pcap = os.path.join(a.shared, "data/pcaps/attack", lab["file"])
         doc = detect(a.nad, model, pcap)
-        ip_visible = not lab["rule"].startswith("arp")
+        seen = visible(lab)
         good = [i for i in doc["incidents"] if LEVELS.get(i["level"], 0) >= 2 and matches(lab, i)]
         best = max(good, key=lambda i: (LEVELS[i["level"]], i["score"])) if good else None
-        if ip_visible:
+        if seen:
             applicable += 1
             detected += bool(best)
         n_med = sum(1 for i in doc["incidents"] if LEVELS.get(i["level"], 0) >= 2)
-        status = "n/a (not in IP flows)" if not ip_visible else ("yes" if best else "NO")
+        status = "n/a (layer 2, not watched)" if not seen else ("yes" if best else "NO")
         rows.append((lab["file"], lab["category"], doc["summary"]["flows"], doc["summary"]["anomalies"],
                      n_med, status, f'{best["level"]} {best["score"]:.0f} {best["category"]} {best["host"]}' if best else "-"))
 
