@@ -4,7 +4,8 @@
  * is the frame. Besides "no crash, no out-of-bounds read" the target checks
  * the decoder's promises, and aborts when one is broken: one reason counted
  * per frame, the DNS name and its length agree, later fragments carry no
- * ports, transport payload never exceeds the IP length. */
+ * ports, transport payload never exceeds the IP length, an HTTP request is
+ * only reported on TCP with a known method and flags. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (pkt.dns.present && strlen(pkt.dns.qname) != pkt.dns.qname_len)
 			abort();
 		if (pkt.dns.qname_len > 253 || pkt.dns.label_entropy < 0 || pkt.dns.label_entropy > 8)
+			abort();
+		if (pkt.http.method > DEC_HTTP_TRACE || (pkt.http.flags & 0x80) ||
+		    (pkt.http.method && pkt.ip_proto != 6) ||
+		    (!pkt.http.method && (pkt.http.flags || pkt.http.uri_len || pkt.http.headers)) ||
+		    ((pkt.http.flags & (DEC_HTTP_HOST_IP | DEC_HTTP_HOST_PORT)) && !(pkt.http.flags & DEC_HTTP_HOST)))
 			abort();
 	}
 	return 0;

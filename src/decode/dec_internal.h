@@ -71,3 +71,13 @@ bool dec_dns_port(uint16_t sport, uint16_t dport);
  * keeps the packet. `whole` says the capture holds the full message, so
  * running out of bytes is malformed rather than cut by snaplen. */
 enum dec_reason dec_dns(struct cursor *c, bool whole, struct dec_dns *dns);
+
+/* True when a TCP payload may start an HTTP request (its first byte is the
+ * first letter of a method): the cheap test before dec_http(). */
+bool dec_http_maybe(const struct cursor *c);
+
+/* Decode the start of an HTTP/1.x request from a TCP payload into *h.
+ * Returns DEC_OK (h->method is 0 when the payload is not a request),
+ * DEC_BAD_HTTP or DEC_TRUNC_HTTP, both soft. `whole`: the capture holds
+ * the full payload, so a request line without its end is not snaplen. */
+enum dec_reason dec_http(const struct cursor *payload, bool whole, struct dec_http *h);

@@ -1,4 +1,4 @@
-/* dec_tcp.c - TCP (RFC 9293): ports, sequence numbers, flags, window, options. */
+/* dec_tcp.c - TCP (RFC 9293): ports, sequence numbers, flags, window, options; DNS and HTTP requests on top. */
 #include "decode/dec_internal.h"
 
 /* Options (RFC 9293 section 3.2, RFC 7323 window scale and timestamps,
@@ -119,5 +119,10 @@ enum dec_reason dec_tcp(struct dec_l4 *l4, struct dec_packet *pkt)
 
 	if (dec_dns_port(sport, dport))
 		return tcp_dns(l4, pkt);
+	/* Any port: HTTP on 7080 or 8000 is still HTTP. Only a segment whose
+	 * first byte could start a method is parsed; the features use the
+	 * initiator's first payload segment. */
+	if (l4->len && dec_http_maybe(&l4->c))
+		return dec_http(&l4->c, dec_l4_whole(l4), &pkt->http);
 	return DEC_OK;
 }

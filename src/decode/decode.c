@@ -31,6 +31,8 @@ static const char *const reason_names[DEC_REASON_MAX] = {
 	[DEC_TRUNC_DNS] = "trunc_dns",
 	[DEC_BAD_IPV6_EXT] = "bad_ipv6_ext",
 	[DEC_BAD_ICMP] = "bad_icmp",
+	[DEC_BAD_HTTP] = "bad_http",
+	[DEC_TRUNC_HTTP] = "trunc_http",
 };
 
 const char *dec_reason_name(enum dec_reason r)
@@ -103,8 +105,8 @@ enum dec_reason dec_decode(int linktype, const uint8_t *frame, uint32_t caplen, 
 		stats->frames++;
 		stats->by_reason[r]++;
 	}
-	/* DNS trouble is counted, but the IP packet under it is still good. */
-	if (r == DEC_BAD_DNS || r == DEC_TRUNC_DNS)
+	/* DNS or HTTP trouble is counted, but the IP packet under it is still good. */
+	if (r == DEC_BAD_DNS || r == DEC_TRUNC_DNS || r == DEC_BAD_HTTP || r == DEC_TRUNC_HTTP)
 		r = DEC_OK;
 	return r;
 }

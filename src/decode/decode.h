@@ -102,6 +102,40 @@ struct dec_dns {
 	char qname[DEC_DNS_NAME_MAX + 1];
 };
 
+/* HTTP/1.x request methods (RFC 9110 section 9, RFC 5789); 0: no request. */
+enum dec_http_method {
+	DEC_HTTP_NONE = 0,
+	DEC_HTTP_GET,
+	DEC_HTTP_POST,
+	DEC_HTTP_HEAD,
+	DEC_HTTP_PUT,
+	DEC_HTTP_DELETE,
+	DEC_HTTP_OPTIONS,
+	DEC_HTTP_PATCH,
+	DEC_HTTP_CONNECT,
+	DEC_HTTP_TRACE,
+};
+
+/* What the request's headers said (dec_http.flags). */
+#define DEC_HTTP_HOST        0x01 /* a Host header */
+#define DEC_HTTP_HOST_IP     0x02 /* its host is an IP literal (dotted quad or [IPv6]), not a name */
+#define DEC_HTTP_HOST_PORT   0x04 /* it names a port */
+#define DEC_HTTP_USER_AGENT  0x08 /* a User-Agent header */
+#define DEC_HTTP_QUERY       0x10 /* the target has a query ("?") */
+#define DEC_HTTP_NOT_ORIGIN_FORM 0x20 /* the target is not a path: absolute URI (proxy), authority, "*" */
+#define DEC_HTTP_HEADERS_END 0x40 /* the empty line ending the headers is in this segment */
+
+/* The start of an HTTP/1.x request (RFC 9112), decoded from a TCP segment
+ * whose payload begins with a request line: method, target length and a
+ * few header facts. Only the segment itself is read (no reassembly):
+ * headers in later segments are not seen. */
+struct dec_http {
+	uint8_t method;        /* enum dec_http_method; DEC_HTTP_NONE when no request starts here */
+	uint8_t flags;         /* DEC_HTTP_* */
+	uint8_t headers;       /* header lines read (saturating) */
+	uint16_t uri_len;      /* length of the request target (saturating) */
+};
+
 struct dec_arp {
 	uint16_t op;           /* 1 request, 2 reply */
 	uint8_t sha[6], spa[4], tha[6], tpa[4];
@@ -154,6 +188,7 @@ struct dec_packet {
 	uint32_t l4_payload_len; /* transport payload bytes by the IP/transport lengths, not caplen */
 
 	struct dec_arp arp;    /* valid when l3 == DEC_L3_ARP */
+	struct dec_http http;  /* a TCP segment starting an HTTP request: http.method != 0 */
 	struct dec_dns dns;    /* valid when dns.present; must stay the last field */
 };
 
@@ -185,6 +220,8 @@ enum dec_reason {
 	DEC_TRUNC_DNS,          /* DNS cut by snaplen before the question ended: packet still used */
 	DEC_BAD_IPV6_EXT,       /* extension header runs past the IPv6 payload length */
 	DEC_BAD_ICMP,           /* IP payload shorter than the 8-byte ICMP header */
+	DEC_BAD_HTTP,           /* HTTP request line or header malformed: packet still used, http absent */
+	DEC_TRUNC_HTTP,         /* HTTP request line cut by snaplen: packet still used, http absent */
 	DEC_REASON_MAX
 };
 
@@ -198,9 +235,10 @@ struct dec_stats {
 /* Decode one frame. Returns DEC_OK (pkt is an IP or ARP packet ready for the
  * flow table) or the reason it is not usable; either way the reason is
  * counted in *stats (which may be NULL), exactly one reason per frame, so
- * the by_reason[] entries always sum to frames. DEC_BAD_DNS and
- * DEC_TRUNC_DNS are counted instead of DEC_OK but the packet is still
- * returned as DEC_OK, with dns.present false.
+ * the by_reason[] entries always sum to frames. DEC_BAD_DNS, DEC_TRUNC_DNS,
+ * DEC_BAD_HTTP and DEC_TRUNC_HTTP are counted instead of DEC_OK but the
+ * packet is still returned as DEC_OK, with dns.present false or
+ * http.method 0.
  *
  * Lengths (decided once, docs/internals/decode.md has the table):
  * - every length field comes from the IP and transport headers, never from

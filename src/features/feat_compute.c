@@ -65,6 +65,11 @@ void feat_flow_add(struct feat_flow *a, const struct dec_packet *p, int dir)
 	if (p->ts_us > d->last_us || !d->n)
 		d->last_us = p->ts_us;
 
+	/* HTTP: only the request that opens the conversation (later
+	 * requests on a kept-alive connection are the same client's) */
+	if (dir == 0 && !d->payload && p->l4_payload_len && p->http.method)
+		a->http = p->http.flags & DEC_HTTP_HOST_IP ? FEAT_HTTP_BY_IP : FEAT_HTTP_BY_NAME;
+
 	d->n++;
 	welford_add(&d->len_mean, &d->len_m2, d->n, len);
 	if (d->n == 1 || len < d->len_min)
@@ -283,6 +288,10 @@ void feat_flow_compute(const struct feat_flow *a, const struct feat_flow_id *id,
 	out[FEAT_DNS_QTYPE_OTHER] = nq ? (double)a->dns_qclass[2] / nq : 0;
 	out[FEAT_DNS_LONGEST_LABEL_MAX] = a->dns_longest_max;
 	out[FEAT_DNS_DATA_QNAME_CHARS] = a->dns_data_qname_chars;
+
+	out[FEAT_HTTP_REQUEST] = a->http != FEAT_HTTP_NONE;
+	out[FEAT_HTTP_HOST_IP] = a->http == FEAT_HTTP_BY_IP;
+	out[FEAT_HTTP_BARE_IP_PAYLOAD_FWD] = a->http == FEAT_HTTP_BY_IP ? (double)a->dir[0].payload : 0;
 
 	out[FEAT_PROTO] = id->proto;
 	out[FEAT_PROTO_TCP] = id->proto == 6;

@@ -39,7 +39,16 @@ struct feat_flow {
 	uint8_t dns_qlen, dns_qlen_max; /* a dotted name is at most 253 characters */
 	uint8_t dns_labels, dns_longest, dns_longest_max, dns_rcode;
 	bool dns_query, dns_response;
+	uint8_t http;                /* the initiator's first payload segment: enum feat_http */
 	bool bwd_rst;                /* the responder sent a RST */
+};
+
+/* What the initiator's first payload segment opened with (feat_flow.http):
+ * one byte, all the HTTP features need, keeps the flow entry's size. */
+enum feat_http {
+	FEAT_HTTP_NONE = 0,
+	FEAT_HTTP_BY_NAME = 1,       /* an HTTP request whose Host is a name, or that has no Host */
+	FEAT_HTTP_BY_IP = 2,         /* an HTTP request whose Host is a bare IP address */
 };
 
 /* What the table knows about a flow, needed for its features. */

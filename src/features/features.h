@@ -103,6 +103,10 @@ enum feat_id {
 	FEAT_DNS_QTYPE_OTHER,
 	FEAT_DNS_LONGEST_LABEL_MAX,
 	FEAT_DNS_DATA_QNAME_CHARS,
+	/* the initiator's first HTTP request */
+	FEAT_HTTP_REQUEST,
+	FEAT_HTTP_HOST_IP,
+	FEAT_HTTP_BARE_IP_PAYLOAD_FWD,
 	/* protocol, ports and addresses */
 	FEAT_PROTO,
 	FEAT_PROTO_TCP,

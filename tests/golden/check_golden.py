@@ -152,6 +152,29 @@ def main(nad):
         print("FAIL host_dst_addrs_10s = %s, expected 2 or 3" % rows[2]["host_dst_addrs_10s"])
         failures_add()
 
+    rows = flows(nad, "http.pcap")
+    assert len(rows) == 6
+    no_http = dict(http_request=0, http_host_ip=0, http_bare_ip_payload_fwd=0)
+    expect("http by name", rows[0], dst_port=80, http_request=1, http_host_ip=0, http_bare_ip_payload_fwd=0)
+    # request line 36 + Host 27 + Content-Length 20 + Connection 19 + blank 2 = 104, then the 40-byte body
+    expect("http bare IP", rows[1], dst_port=7080, http_request=1, http_host_ip=1,
+           payload_bytes_fwd=144, http_bare_ip_payload_fwd=144)
+    expect("http bad version", rows[2], dst_port=80, **no_http)
+    expect("redis inline GET", rows[3], dst_port=6379, **no_http)
+    # the first request of a kept-alive connection names a host; the second's bare IP does not count
+    expect("http keep-alive", rows[4], dst_port=8080, http_request=1, http_host_ip=0)
+    # "GET /rootDesc.xml HTTP/1.1\r\n" 28 + "Host: [2001:db8::1]:8080\r\n" 26 + blank 2 = 56
+    expect("http IPv6 literal", rows[5], dst_port=8080, ipv6=1, http_request=1, http_host_ip=1,
+           http_bare_ip_payload_fwd=56)
+    for cap, reason in (("http.pcap", "bad_http"), ("http_snaplen.pcap", "trunc_http")):
+        r = subprocess.run([nad, "flows", "-r", os.path.join(HERE, cap), "--stats", "-o", os.devnull],
+                           capture_output=True, text=True)
+        counted = [line.split() for line in r.stderr.splitlines() if line.startswith("decode: " + reason)]
+        if r.returncode != 0 or len(counted) != 1 or counted[0][2] != "1":
+            print("FAIL %s: expected one %s frame counted, rc %d, stderr %r" % (cap, reason, r.returncode, r.stderr))
+            failures_add()
+    expect("http cut by snaplen", flows(nad, "http_snaplen.pcap")[0], packets_fwd=1, **no_http)
+
     rows = flows(nad, "evict_finished.pcap", "--max-flows", "4")
     # finished flows go first, oldest last packet first; the live
     # connection, the least recently seen until 5.0, is never split

@@ -148,6 +148,61 @@ def evict():
     return out
 
 
+def tcp_session(t0, c, s, cp, sp, client_data, server_data, v6=False):
+    """Handshake, the client's segments, the server's, FIN both ways; 2 ms apart."""
+    L3 = IPv6 if v6 else IP
+    up = eth() / L3(src=c, dst=s)
+    dn = eth(S_MAC, C_MAC) / L3(src=s, dst=c)
+    out, t, cseq, sseq = [], t0, 1000, 5000
+    out.append(at(t, up / TCP(sport=cp, dport=sp, flags="S", seq=cseq - 1)))
+    out.append(at(t + 0.002, dn / TCP(sport=sp, dport=cp, flags="SA", seq=sseq - 1, ack=cseq)))
+    out.append(at(t + 0.004, up / TCP(sport=cp, dport=sp, flags="A", seq=cseq, ack=sseq)))
+    t += 0.006
+    for d in client_data:
+        out.append(at(t, up / TCP(sport=cp, dport=sp, flags="PA", seq=cseq, ack=sseq) / Raw(d)))
+        cseq += len(d)
+        t += 0.002
+    for d in server_data:
+        out.append(at(t, dn / TCP(sport=sp, dport=cp, flags="PA", seq=sseq, ack=cseq) / Raw(d)))
+        sseq += len(d)
+        t += 0.002
+    out.append(at(t, up / TCP(sport=cp, dport=sp, flags="FA", seq=cseq, ack=sseq)))
+    out.append(at(t + 0.002, dn / TCP(sport=sp, dport=cp, flags="FA", seq=sseq, ack=cseq + 1)))
+    out.append(at(t + 0.004, up / TCP(sport=cp, dport=sp, flags="A", seq=cseq + 1, ack=sseq + 1)))
+    return out
+
+
+HTTP_OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+
+
+def http():
+    """One flow per case, 1 s apart, each opening with the client's request."""
+    c = "192.168.1.10"
+    cases = [
+        # a browser-like fetch by name: http_request 1, nothing else
+        ("93.184.216.34", 40001, 80, [b"GET /index.html HTTP/1.1\r\nHost: example.com\r\n"
+                                      b"User-Agent: curl/7.88.1\r\nAccept: */*\r\n\r\n"]),
+        # a POST to a bare IP on port 7080, body in a second segment:
+        # http_host_ip, and the client's payload is 104 + 40 bytes
+        ("82.118.225.196", 40002, 7080, [b"POST /OK21pqJAtyyGBEo00sk HTTP/1.1\r\nHost: 82.118.225.196:7080\r\n"
+                                         b"Content-Length: 40\r\nConnection: close\r\n\r\n", b"x" * 40]),
+        # a version that is not HTTP/d.d: bad_http, no request
+        ("10.0.0.5", 40003, 80, [b"GET / HTTP/9\r\nHost: 10.0.0.5\r\n\r\n"]),
+        # Redis's inline "GET key": another protocol's verb, not HTTP, not malformed
+        ("10.0.0.6", 40004, 6379, [b"GET key\r\n"]),
+        # keep-alive: the second request names a bare IP, the first (a name) counts
+        ("10.0.0.7", 40005, 8080, [b"GET /a HTTP/1.1\r\nHost: nas.home.lan:8080\r\n\r\n",
+                                   b"GET /b HTTP/1.1\r\nHost: 10.0.0.7:8080\r\n\r\n"]),
+    ]
+    out = []
+    for i, (s, cp, sp, data) in enumerate(cases):
+        out += tcp_session(float(i), c, s, cp, sp, data, [HTTP_OK])
+    # an IPv6 literal in brackets
+    out += tcp_session(5.0, "2001:db8::10", "2001:db8::1", 40006, 8080,
+                       [b"GET /rootDesc.xml HTTP/1.1\r\nHost: [2001:db8::1]:8080\r\n\r\n"], [HTTP_OK], v6=True)
+    return out
+
+
 def evict_finished():
     """Run with --max-flows 4: a full table gives up finished flows (a TCP
     flow closed by FIN with its last ACK, an answered DNS query) before the
@@ -192,17 +247,27 @@ def evict_finished():
     ]
 
 
+def write_cut(name, p, snaplen):
+    """One packet, captured with `snaplen`: the pcap record keeps its wire length."""
+    raw = bytes(p)
+    ts = int(round(p.time * 1e6))
+    with open(os.path.join(HERE, name), "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, snaplen, 1))
+        f.write(struct.pack("<IIII", ts // 1000000, ts % 1000000, snaplen, len(raw)))
+        f.write(raw[:snaplen])
+
+
 def write_snaplen():
     """A 1500-byte TCP packet captured with snaplen 54: the IP header still
     says 1500 bytes, and that is what the flow counts."""
-    p = at(0.0, eth() / IP(src="10.0.0.1", dst="10.0.0.2") / TCP(sport=1111, dport=22, flags="PA")
-           / Raw(b"s" * 1460))
-    raw = bytes(p)
-    ts = int(round(p.time * 1e6))
-    with open(os.path.join(HERE, "snaplen.pcap"), "wb") as f:
-        f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 54, 1))
-        f.write(struct.pack("<IIII", ts // 1000000, ts % 1000000, 54, len(raw)))
-        f.write(raw[:54])
+    write_cut("snaplen.pcap", at(0.0, eth() / IP(src="10.0.0.1", dst="10.0.0.2") / TCP(sport=1111, dport=22, flags="PA")
+                                 / Raw(b"s" * 1460)), 54)
+
+
+def write_http_snaplen():
+    """An HTTP request captured with snaplen 64: cut inside its request line."""
+    write_cut("http_snaplen.pcap", at(0.0, eth() / IP(src="10.0.0.1", dst="10.0.0.2") / TCP(sport=2222, dport=80, flags="PA")
+                                      / Raw(b"GET /a-rather-long-path/index.html HTTP/1.1\r\nHost: 10.0.0.2\r\n\r\n")), 64)
 
 
 def main():
@@ -217,6 +282,8 @@ def main():
     save("evict.pcap", evict())
     save("evict_finished.pcap", evict_finished())
     write_snaplen()
+    save("http.pcap", http())
+    write_http_snaplen()
     # cut tcp_fin.pcap inside the last record's packet bytes
     data = open(os.path.join(HERE, "tcp_fin.pcap"), "rb").read()
     open(os.path.join(HERE, "truncated.pcap"), "wb").write(data[:-20])

@@ -1,6 +1,7 @@
 /* test_decode.c - the decoder on frames built byte by byte: every link
  * type, VLAN/QinQ/PPPoE, IPv4 options and fragments, IPv6 extension
  * chains, TCP/UDP/ICMP/ARP, DNS (compression, loops, long names, TCP),
+ * HTTP requests (IP literals, other protocols' verbs, malformed lines),
  * and every good frame cut at every length (run under ASan in CI: the
  * decoder works on an exact-size heap copy, so any over-read is caught). */
 #include "check.h"
@@ -1120,6 +1121,144 @@ static void test_dns_tcp(void)
 	CHECK(!p.dns.present);
 }
 
+/* ---- HTTP requests -------------------------------------------------------- */
+
+/* Ethernet / IPv4 / TCP from 10.0.0.1:40000 to dport, payload `text`. */
+static size_t build_http(struct fb *f, uint16_t dport, const char *text)
+{
+	size_t ip;
+
+	f->n = 0;
+	fb_eth(f, 0x0800);
+	ip = fb_ipv4(f, 6, 0x4000, NULL, 0);
+	fb_tcp(f, 40000, dport, DEC_TCP_ACK | DEC_TCP_PSH, NULL, 0);
+	fb_bytes(f, text, strlen(text));
+	fix_ipv4(f, ip);
+	return ip;
+}
+
+/* The reason counted for a request, and the decoded packet. */
+static enum dec_reason http_case(uint16_t dport, const char *text, struct dec_packet *p)
+{
+	struct fb f;
+
+	build_http(&f, dport, text);
+	return counted(DEC_LINK_ETHERNET, f.b, f.n, p);
+}
+
+static void test_http(void)
+{
+	struct dec_packet p;
+	struct fb f;
+	static const char trickbot[] = "POST /OK21pqJAtyyGBEo00sk HTTP/1.1\r\n"
+				       "Content-Type: application/x-www-form-urlencoded\r\n"
+				       "User-Agent: Mozilla/4.0 (compatible; MSIE 7.0)\r\n"
+				       "Host: 82.118.225.196:7080\r\n\r\nbody";
+
+	CHECK_EQ_INT(http_case(7080, trickbot, &p), DEC_OK);
+	CHECK_EQ_INT(p.http.method, DEC_HTTP_POST);
+	CHECK_EQ_INT(p.http.flags, DEC_HTTP_HOST | DEC_HTTP_HOST_IP | DEC_HTTP_HOST_PORT | DEC_HTTP_USER_AGENT |
+					   DEC_HTTP_HEADERS_END);
+	CHECK_EQ_INT(p.http.headers, 3);
+	CHECK_EQ_INT(p.http.uri_len, 20);
+	CHECK_EQ_INT(p.l4_payload_len, strlen(trickbot));
+
+	/* a name, a query, bare LF line ends, a lower-case header name without space */
+	CHECK_EQ_INT(http_case(80, "GET /a?b=1 HTTP/1.0\nhost:example.com\n\n", &p), DEC_OK);
+	CHECK_EQ_INT(p.http.method, DEC_HTTP_GET);
+	CHECK_EQ_INT(p.http.flags, DEC_HTTP_HOST | DEC_HTTP_QUERY | DEC_HTTP_HEADERS_END);
+	/* IP literals: IPv6 in brackets; near misses are names */
+	CHECK_EQ_INT(http_case(80, "GET / HTTP/1.1\r\nHost: [fe80::1]:8080\r\n\r\n", &p), DEC_OK);
+	CHECK_EQ_INT(p.http.flags & (DEC_HTTP_HOST_IP | DEC_HTTP_HOST_PORT), DEC_HTTP_HOST_IP | DEC_HTTP_HOST_PORT);
+	CHECK_EQ_INT(http_case(80, "GET / HTTP/1.1\r\nHost:  10.0.0.1 \r\n\r\n", &p), DEC_OK);
+	CHECK_EQ_INT(p.http.flags & (DEC_HTTP_HOST_IP | DEC_HTTP_HOST_PORT), DEC_HTTP_HOST_IP);
+	static const char *const names[] = { "1.2.3.256", "1.2.3", "1.2.3.4.example", "1.2.3.4a", "1..2.3",
+					     "0001.2.3.4", "example.com:80", "", ":80" };
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		char req[128];
+
+		snprintf(req, sizeof req, "HEAD / HTTP/1.1\r\nHost: %s\r\n\r\n", names[i]);
+		CHECK_EQ_INT(http_case(80, req, &p), DEC_OK);
+		CHECK_EQ_INT(p.http.method, DEC_HTTP_HEAD);
+		if (p.http.flags & DEC_HTTP_HOST_IP)
+			fprintf(stderr, "Host '%s' taken for an IP literal\n", names[i]);
+		CHECK(!(p.http.flags & DEC_HTTP_HOST_IP));
+	}
+	/* absolute form (to a proxy); an obs-fold continuation line is skipped */
+	CHECK_EQ_INT(http_case(3128, "GET http://x/ HTTP/1.1\r\nX-A: 1\r\n  more\r\nHost: x\r\n\r\n", &p), DEC_OK);
+	CHECK_EQ_INT(p.http.flags, DEC_HTTP_HOST | DEC_HTTP_NOT_ORIGIN_FORM | DEC_HTTP_HEADERS_END);
+	CHECK_EQ_INT(p.http.headers, 2);
+	/* headers that go on in the next segment: the request is still read */
+	CHECK_EQ_INT(http_case(80, "PUT /x HTTP/1.1\r\nHost: 10.1.1.1\r\nCookie: abc", &p), DEC_OK);
+	CHECK_EQ_INT(p.http.method, DEC_HTTP_PUT);
+	CHECK_EQ_INT(p.http.flags, DEC_HTTP_HOST | DEC_HTTP_HOST_IP);
+
+	/* not HTTP, and not malformed: other protocols, a response, a verb
+	 * without a version (Redis inline), TLS, lower-case methods */
+	static const char *const others[] = { "GET key\r\n", "HTTP/1.1 200 OK\r\n\r\n", "Hello\r\n",
+					      "\x16\x03\x01\x02\x00", "get / HTTP/1.1\r\n\r\n", "GETX / HTTP/1.1\r\n",
+					      "POST", "DELETE /x HTTP", "OPTIONS * FTP/1.0\r\n" };
+	for (size_t i = 0; i < sizeof others / sizeof others[0]; i++) {
+		CHECK_EQ_INT(http_case(80, others[i], &p), DEC_OK);
+		CHECK_EQ_INT(p.http.method, DEC_HTTP_NONE);
+	}
+	/* a request line that runs past a whole segment: not snaplen, not a request we read */
+	CHECK_EQ_INT(http_case(80, "GET /very/long/target/continued/in/the/next/segment", &p), DEC_OK);
+	CHECK_EQ_INT(p.http.method, DEC_HTTP_NONE);
+
+	/* malformed: counted, the packet still used, no request */
+	static const char *const bad[] = {
+		"GET / HTTP/1.x\r\n\r\n",        /* version digits */
+		"GET / HTTP/1.10\r\n\r\n",       /* version too long */
+		"GET  / HTTP/1.1\r\n\r\n",       /* a space in the target */
+		"GET HTTP/1.1\r\n\r\n",          /* no target */
+		"GET /a\x01b HTTP/1.1\r\n\r\n", /* control byte in the target */
+		"GET / HTTP/1.1\r\nHost : x\r\n\r\n", /* space before the colon */
+		"GET / HTTP/1.1\r\nno colon here\r\n\r\n",
+		"GET / HTTP/1.1\r\n: empty name\r\n\r\n",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		if (http_case(80, bad[i], &p) != DEC_BAD_HTTP)
+			fprintf(stderr, "not bad_http: %s\n", bad[i]);
+		CHECK_EQ_INT(http_case(80, bad[i], &p), DEC_BAD_HTTP);
+		CHECK_EQ_INT(p.http.method, DEC_HTTP_NONE);
+		CHECK_EQ_INT(p.l4_payload_len, strlen(bad[i]));
+	}
+	/* DNS ports keep DNS: HTTP text to port 53 is read as a DNS message
+	 * whose length prefix ("GE") runs past the segment */
+	CHECK_EQ_INT(http_case(53, "GET / HTTP/1.1\r\n\r\n", &p), DEC_TRUNC_DNS);
+	CHECK_EQ_INT(p.http.method, DEC_HTTP_NONE);
+
+	/* Cut at every length: inside the method, "GET" alone is not yet a
+	 * request; from "GET " to the end of the request line it is cut by
+	 * snaplen; after it, what was captured is read. */
+	build_http(&f, 80, "GET /index.html HTTP/1.1\r\nHost: 10.0.0.2\r\n\r\n");
+	/* "GET /index.html HTTP/1.1\r\n" is 26 bytes after the 54 of the headers */
+	const struct cut cuts[] = { { 14, DEC_TRUNC_LINK }, { 34, DEC_TRUNC_IPV4 }, { 54, DEC_TRUNC_TCP },
+				    { 58, DEC_OK }, { 54 + 26, DEC_TRUNC_HTTP } };
+	check_cuts("http request", DEC_LINK_ETHERNET, &f, cuts, 5);
+	CHECK_EQ_INT(run(DEC_LINK_ETHERNET, f.b, 54 + 26, &p), DEC_OK);
+	CHECK_EQ_INT(p.http.method, DEC_HTTP_GET);
+	CHECK_EQ_INT(p.http.flags, 0);
+
+	/* a header block longer than the 2048 bytes looked at: the Host
+	 * header after it is not seen, and that is not snaplen */
+	{
+		static char big[3000];
+		size_t n = 0;
+
+		n += (size_t)snprintf(big + n, sizeof big - n, "GET / HTTP/1.1\r\n");
+		while (n < 2100)
+			n += (size_t)snprintf(big + n, sizeof big - n, "X-Pad: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n");
+		snprintf(big + n, sizeof big - n, "Host: 10.0.0.2\r\n\r\n");
+		CHECK_EQ_INT(http_case(80, big, &p), DEC_OK);
+		CHECK_EQ_INT(p.http.method, DEC_HTTP_GET);
+		CHECK(!(p.http.flags & DEC_HTTP_HOST));
+		/* the 41-byte pad lines that end within 2048 bytes, after the 16 of the request line */
+		CHECK_EQ_INT(p.http.headers, (2048 - 16) / 41);
+	}
+}
+
 /* ---- reasons and counters ----------------------------------------------- */
 
 static void test_reasons_and_stats(void)
@@ -1172,6 +1311,7 @@ int main(void)
 	test_dns_response_compression();
 	test_dns_long_names();
 	test_dns_tcp();
+	test_http();
 	test_reasons_and_stats();
 	return check_exit();
 }
