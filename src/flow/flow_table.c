@@ -58,6 +58,17 @@ const char *flow_end_name(enum flow_end e)
 	return (unsigned)e < FLOW_END_MAX ? end_names[e] : "unknown";
 }
 
+static const char *const evict_names[FLOW_EVICT_MAX] = {
+	[FLOW_EVICT_FINISHED] = "finished",
+	[FLOW_EVICT_CLOSED] = "closed",
+	[FLOW_EVICT_LRU] = "least_recent",
+};
+
+const char *flow_evict_name(enum flow_evict s)
+{
+	return (unsigned)s < FLOW_EVICT_MAX ? evict_names[s] : NULL;
+}
+
 const char *flow_timeout_name(enum flow_timeout c)
 {
 	return (unsigned)c < FLOW_TO_MAX ? timeout_names[c] : NULL;

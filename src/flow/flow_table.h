@@ -110,6 +110,9 @@ enum flow_evict {
 	FLOW_EVICT_MAX
 };
 
+/* "finished", "closed" or "least_recent" (metric labels), NULL when out of range. */
+const char *flow_evict_name(enum flow_evict s);
+
 struct flow_table_stats {
 	uint64_t created;
 	uint64_t ended[FLOW_END_MAX];  /* records by reason */

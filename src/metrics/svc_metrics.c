@@ -60,7 +60,8 @@ struct svc_metrics {
 	struct metrics_counter *decode_errors[DEC_REASON_MAX], *decode_non_ip;
 	struct metrics_gauge *last_packet;
 	struct metrics_gauge *flows_active, *flows_capacity;
-	struct metrics_counter *flows_created, *flows_ended[FLOW_END_MAX], *flows_scored;
+	struct metrics_counter *flows_created, *flows_ended[FLOW_END_MAX], *flows_evicted[FLOW_EVICT_MAX],
+		*flows_scored;
 	struct metrics_histogram *score, *inference;
 	struct metrics_counter *anomalies[5][NCAT];
 	struct metrics_counter *incidents[5];
@@ -175,6 +176,15 @@ static void declare_flows(struct svc_metrics *m, struct decl *d)
 		m->flows_ended[e] = counter(d, "nad_flows_ended_total",
 					    "Flow records emitted, by reason (active: a partial record of a long flow).",
 					    label1(l, sizeof l, "reason", flow_end_name((enum flow_end)e)));
+	/* Evicting a finished flow loses nothing but a straggler; evicting
+	 * the least recently seen one may split a live flow: the alert
+	 * (NadFlowTableFull) needs to tell them apart. */
+	for (int s = 0; s < FLOW_EVICT_MAX; s++)
+		m->flows_evicted[s] = counter(d, "nad_flows_evicted_total",
+					      "Flows ended because the table was full, by what was given up: finished "
+					      "(answered DNS, TCP closed and acknowledged or reset), closed (TCP closed, "
+					      "last ACK not seen), least_recent (may still have been live).",
+					      label1(l, sizeof l, "step", flow_evict_name((enum flow_evict)s)));
 	m->flows_scored = counter(d, "nad_flows_scored_total", "Flow records scored by the model.", NULL);
 }
 
@@ -352,6 +362,8 @@ void svc_metrics_publish(struct svc_metrics *m, const struct cap_stats *cs, cons
 		metrics_counter_set(m->flows_created, ms->flows.created);
 		for (int e = 0; e < FLOW_END_MAX; e++)
 			metrics_counter_set(m->flows_ended[e], ms->flows.ended[e]);
+		for (int s = 0; s < FLOW_EVICT_MAX; s++)
+			metrics_counter_set(m->flows_evicted[s], ms->flows.evicted[s]);
 	}
 	if (ws) {
 		metrics_counter_set(m->writer_written, ws->written);

@@ -296,6 +296,8 @@ def main():
         ('nad_capture_packets_total{%s}' % det_inst, st["capture"]["packets"]),
         ('nad_flows_scored_total{%s}' % det_inst, st["flows"]["scored"]),
         ('sum(nad_flows_ended_total{%s})' % det_inst, st["flows"]["ended"]),
+        # one series per eviction step, all 0: the table never filled
+        ('count(nad_flows_evicted_total{%s} == 0)' % det_inst, 3),
         ('nad_capture_input_ended{%s}' % det_inst, 1),
         ('nad_learning_state{%s, state="detecting"}' % det_inst, 1),
         ('nad_learning_state{%s, state="learning"}' % learn_inst, 1),
