@@ -189,7 +189,7 @@ static bool is_broadcast(const uint8_t ip[4])
 	return (ip[0] & ip[1] & ip[2] & ip[3]) == 0xff;
 }
 
-bool arp_sweep_observe(struct arp_sweep *s, const struct dec_packet *p, struct arp_sweep_finding *ret)
+bool arp_sweep_observe(struct arp_sweep *s, const struct dec_packet *p, struct arp_finding *ret)
 {
 	const struct dec_arp *a = &p->arp;
 	struct sender_key k;

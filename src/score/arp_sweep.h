@@ -30,11 +30,12 @@
 /* Unanswered addresses of one /24: as many as the flow sweep's silent hosts. */
 #define ARP_SWEEP_MIN_HOSTS EVIDENCE_SWEEP_MIN_HOSTS
 
-struct arp_sweep_finding {
-	struct evidence_finding ev;  /* category "sweep", role "attacker", host = the sender's IP;
+/* What an ARP pattern found (this one, and arp_spoof.h). */
+struct arp_finding {
+	struct evidence_finding ev;  /* sweep: category "sweep", role "attacker", host = the sender's IP;
 					ev.flows counts its ARP requests */
-	uint64_t first_us;           /* the sweep's first request */
-	char target[REC_ADDR_MAX];   /* the address this request asked for */
+	uint64_t first_us;           /* the pattern's first packet */
+	char target[REC_ADDR_MAX];   /* the address this packet is about */
 };
 
 struct arp_sweep;
@@ -48,6 +49,6 @@ struct arp_sweep *arp_sweep_new(uint64_t window_us, uint32_t max_senders);
 /* Account one decoded ARP packet (p->l3 == DEC_L3_ARP; anything else is
  * ignored). True when it is a request of a sweep that has reached its
  * minimum: *ret describes it (ret is untouched otherwise). */
-bool arp_sweep_observe(struct arp_sweep *s, const struct dec_packet *p, struct arp_sweep_finding *ret);
+bool arp_sweep_observe(struct arp_sweep *s, const struct dec_packet *p, struct arp_finding *ret);
 
 void arp_sweep_free(struct arp_sweep *s);

@@ -23,23 +23,24 @@ enum detect_route detect_route_flow(struct incident_table *t, const struct flow_
 
 bool detect_route_arp(struct incident_table *t, const struct dec_packet *p)
 {
-	struct arp_sweep_finding f;
+	struct arp_finding f[2];
 	struct rec_anomaly a;
+	unsigned n = incident_table_observe_arp(t, p, f);
 
-	if (!incident_table_observe_arp(t, p, &f))
-		return false;
-	/* the request as the incident's member: sender asks for target */
-	memset(&a, 0, sizeof a);
-	a.first_ts_us = f.first_us;
-	a.last_ts_us = p->ts_us;
-	snprintf(a.src, sizeof a.src, "%s", f.ev.host);
-	snprintf(a.dst, sizeof a.dst, "%s", f.target);
-	a.vlan = p->vlan;
-	a.packets_fwd = 1;
-	snprintf(a.end_reason, sizeof a.end_reason, "arp");
-	snprintf(a.explanation, sizeof a.explanation,
-		 "ARP requests make no IP flow, so the model never scores them; the pattern of who-has requests is "
-		 "the evidence");
-	incident_table_add_evidence(t, &a, &f.ev);
-	return true;
+	for (unsigned i = 0; i < n; i++) {
+		/* the packet as the incident's member: from the host, about target */
+		memset(&a, 0, sizeof a);
+		a.first_ts_us = f[i].first_us;
+		a.last_ts_us = p->ts_us;
+		snprintf(a.src, sizeof a.src, "%s", f[i].ev.host);
+		snprintf(a.dst, sizeof a.dst, "%s", f[i].target);
+		a.vlan = p->vlan;
+		a.packets_fwd = 1;
+		snprintf(a.end_reason, sizeof a.end_reason, "arp");
+		snprintf(a.explanation, sizeof a.explanation,
+			 "ARP makes no IP flow, so the model never scores it; the pattern of ARP packets is the "
+			 "evidence");
+		incident_table_add_evidence(t, &a, &f[i].ev);
+	}
+	return n > 0;
 }

@@ -30,7 +30,8 @@ enum detect_route detect_route_flow(struct incident_table *t, const struct flow_
 				    const struct scored_flow *s, struct rec_anomaly *ret);
 
 /* Account one decoded ARP packet toward host discovery by ARP
- * (arp_sweep.h); a request of a sweep past its minimum joins the sender's
- * sweep incident as part of the pattern. ARP is not scored by the model,
- * so no anomaly is reported for it. True when it joined an incident. */
+ * (arp_sweep.h) and ARP spoofing (arp_spoof.h); a packet of a pattern past
+ * its minimum joins the pattern's incident (the sender's sweep, the
+ * spoofer's arp_spoof). ARP is not scored by the model, so no anomaly is
+ * reported for it. True when it joined an incident. */
 bool detect_route_arp(struct incident_table *t, const struct dec_packet *p);

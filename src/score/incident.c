@@ -43,6 +43,7 @@ struct incident_table {
 	uint64_t seq;
 	struct evidence *evidence;
 	struct arp_sweep *arp;
+	struct arp_spoof *spoof;
 };
 
 static uint64_t hash_str(uint64_t h, const char *s)
@@ -87,7 +88,8 @@ struct incident_table *incident_table_new(const struct incident_options *opt, in
 	}
 	t->evidence = evidence_new(t->opt.window_us, 4096);
 	t->arp = arp_sweep_new(t->opt.window_us, 1024);
-	if (!t->evidence || !t->arp) {
+	t->spoof = arp_spoof_new(t->opt.window_us, 1024);
+	if (!t->evidence || !t->arp || !t->spoof) {
 		incident_table_free(t);
 		return NULL;
 	}
@@ -102,6 +104,7 @@ void incident_table_free(struct incident_table *t)
 		return;
 	evidence_free(t->evidence);
 	arp_sweep_free(t->arp);
+	arp_spoof_free(t->spoof);
 	free(t->slots);
 	free(t);
 }
@@ -348,10 +351,12 @@ bool incident_table_observe(struct incident_table *t, const struct flow_record *
 	return evidence_observe(t->evidence, rec, ret);
 }
 
-bool incident_table_observe_arp(struct incident_table *t, const struct dec_packet *p,
-				struct arp_sweep_finding *ret)
+unsigned incident_table_observe_arp(struct incident_table *t, const struct dec_packet *p,
+				    struct arp_finding ret[2])
 {
-	return arp_sweep_observe(t->arp, p, ret);
+	unsigned n = arp_sweep_observe(t->arp, p, &ret[0]);
+
+	return n + arp_spoof_observe(t->spoof, p, &ret[n]);
 }
 
 void incident_table_add_evidence(struct incident_table *t, struct rec_anomaly *a, const struct evidence_finding *ev)

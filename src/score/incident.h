@@ -9,14 +9,15 @@
  * sweep, password guessing, a random-address flood: evidence.h) make
  * incidents too, from flows that are ordinary one by one; a random-address
  * flood belongs to the network its addresses share ("network"). Host
- * discovery by ARP (arp_sweep.h), which no flow carries, makes a sweep
- * incident of its own. The table is bounded; time is packet time.
+ * discovery by ARP (arp_sweep.h) and ARP spoofing (arp_spoof.h), which no
+ * flow carries, make incidents of their own. The table is bounded; time is packet time.
  */
 #pragma once
 #include <stddef.h>
 #include <stdint.h>
 
 #include "flow/flow_meter.h"
+#include "score/arp_spoof.h"
 #include "score/arp_sweep.h"
 #include "score/evidence.h"
 #include "sink/records.h"
@@ -50,10 +51,11 @@ bool incident_table_observe(struct incident_table *t, const struct flow_record *
 			    struct evidence_finding *ret);
 
 /* Account one decoded ARP packet toward host discovery by ARP
- * (arp_sweep.h). True when it is a request of a sweep past its minimum:
- * *ret says which, for incident_table_add_evidence (detect_route_arp). */
-bool incident_table_observe_arp(struct incident_table *t, const struct dec_packet *p,
-				struct arp_sweep_finding *ret);
+ * (arp_sweep.h) and ARP spoofing (arp_spoof.h). Returns how many of the
+ * two it completes or continues (0..2), described in ret[0..n-1] for
+ * incident_table_add_evidence (detect_route_arp). */
+unsigned incident_table_observe_arp(struct incident_table *t, const struct dec_packet *p,
+				    struct arp_finding ret[2]);
 
 /* Add flow a as part of the pattern ev (from incident_table_observe): it
  * joins the incident of (ev->host, ev->category), a->category becomes the

@@ -7,9 +7,10 @@ another network changed which scans were found: 5 instead of 8), then runs `nad 
 benign capture, and prints a per-file table (the README quotes it).
 
 Pass rule for an attack capture, for attacks nad can see -- those in IP
-flows, and ARP sweeps (host discovery by ARP, docs/scoring.md); not ARP
-spoofing (its label's rule starts with "arp" and its category is not
-"sweep") -- at least one incident at level medium or above where
+flows, and the two ARP attacks it watches beside them, ARP sweeps and ARP
+spoofing (docs/scoring.md, "Evidence across flows"; other labels whose rule
+starts with "arp" would not count) -- at least one incident at level medium
+or above where
   - the labelled attacking host is the incident's host, or is named in its
     summary (DNS tunnels and C2 are labelled with the server as attacker,
     while the flows are initiated by the infected client), or
@@ -67,13 +68,13 @@ def matches(label, inc):
         if not victims:
             return True
         return inc["host"] in victims
-    # an ARP sweep is labelled by the sender's MAC, which the summary names
+    # ARP attacks are labelled by the attacker's MAC, which the summary names
     return any(inc["host"] == a or a in inc.get("summary", "") for a in attackers)
 
 
 def visible(label):
-    """In IP flows, or an ARP sweep, which nad watches beside the flows."""
-    return not label["rule"].startswith("arp") or label["category"] == "sweep"
+    """In IP flows, or an ARP attack that nad watches beside the flows."""
+    return not label["rule"].startswith("arp") or label["category"] in ("sweep", "arp-spoof")
 
 
 def main():

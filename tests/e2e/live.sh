@@ -7,11 +7,13 @@
 # wire are the replayed ones, and they never leave the pair.
 #
 # A benign capture, then (after a SIGHUP that follows a logrotate-style
-# move of the log) an nmap SYN scan are replayed at their own speed, then
-# a SIGHUP with a broken configuration (refused, the service goes on), then
-# SIGTERM. Checks: exit 0; every flow of both captures is in the final
-# count (flows still active at the signal were scored, not lost); the scan's
-# incident for 192.168.1.10 is in the database and in the reopened log;
+# move of the log) an nmap SYN scan and Zeek's ARP host sweep are replayed
+# at their own speed, then a SIGHUP with a broken configuration (refused,
+# the service goes on), then SIGTERM. Checks: exit 0; every flow of the
+# captures is in the final count (flows still active at the signal were
+# scored, not lost); the scan's incident for 192.168.1.10 is in the
+# database and in the reopened log, and so is the ARP sweep's (ARP makes no
+# flow: the live path watches it beside them) for 192.168.1.71;
 # sd_notify sent READY=1, STATUS=, WATCHDOG=1 and STOPPING=1.
 # Bounded: every wait has a time limit; the trap removes the namespaces.
 NAD=$1
@@ -42,6 +44,8 @@ e2e_init
 BENIGN_CAP="$BENIGN/chrissanders_http_espn.pcapng"
 SCAN="$ATTACK/evilfingers_nmap_TCP_SYN_SCAN.pcap"
 HOST=192.168.1.10
+ARP_SWEEP="$ATTACK/zeek_nmap_lan_sweep.pcap"
+SWEEPER=192.168.1.71
 
 ip netns add "$NS_TX" || fail "ip netns add"
 ip netns add "$NS_RX" || fail "ip netns add"
@@ -62,7 +66,7 @@ promiscuous = true
 EOC
 
 expected=0
-for f in "$BENIGN_CAP" "$SCAN"; do
+for f in "$BENIGN_CAP" "$SCAN" "$ARP_SWEEP"; do
 	n=$("$NAD" flows -r "$f" | tail -n +2 | wc -l)
 	expected=$((expected + n))
 done
@@ -96,11 +100,13 @@ until grep -q "reloaded configuration" "$WORK/log"; do
 done
 ip netns exec "$NS_TX" timeout 60 tcpreplay -q -i "$IF_TX" "$SCAN" > "$WORK/replay2" 2>&1 ||
 	{ cat "$WORK/replay2"; fail "tcpreplay scan"; }
+ip netns exec "$NS_TX" timeout 60 tcpreplay -q -i "$IF_TX" "$ARP_SWEEP" > "$WORK/replay3" 2>&1 ||
+	{ cat "$WORK/replay3"; fail "tcpreplay ARP sweep"; }
 # Every frame sent must be read before SIGTERM (what is still in the ring
 # then is not): wait until nad's packet count, published every 10 s in the
 # database, reaches what tcpreplay sent, not a fixed time.
 sent=0
-for f in "$WORK/replay1" "$WORK/replay2"; do
+for f in "$WORK/replay1" "$WORK/replay2" "$WORK/replay3"; do
 	n=$(sed -n 's/.*Actual: \([0-9]*\) packets.*/\1/p' "$f" | head -n 1)
 	[ -n "$n" ] || { cat "$f"; fail "no packet count in tcpreplay's output"; }
 	sent=$((sent + n))
@@ -140,6 +146,12 @@ echo "flows: $flows scored ($active active at SIGTERM), $expected in the capture
 [ "$(db_incidents "$WORK/out/nad.db" "$HOST")" -ge 1 ] || fail "no incident for $HOST in the database"
 [ -s "$WORK/out/anomalies.jsonl" ] || fail "no new log after SIGHUP"
 [ "$(jsonl_incidents "$WORK/out/anomalies.jsonl" "$HOST")" -ge 1 ] || fail "no incident for $HOST in the new log"
+sweep=$(sqlite3 "$WORK/out/nad.db" "select level || ' ' || summary from incidents where host = '$SWEEPER'
+	and category = 'sweep' and summary like '%ARP who-has%' and level_num >= 2 limit 1")
+[ -n "$sweep" ] || fail "no medium+ ARP sweep incident for $SWEEPER in the database"
+echo "ARP sweep, live: $sweep"
+grep '"type":"incident"' "$WORK/out/anomalies.jsonl" | grep '"category":"sweep"' | grep -q "\"host\":\"$SWEEPER\"" ||
+	fail "no sweep incident for $SWEEPER in the new log"
 [ "$(sqlite3 "$WORK/out/nad.db" "select value from service_status where key = 'capture_drops'")" -eq 0 ] ||
 	fail "capture drops reported"
 

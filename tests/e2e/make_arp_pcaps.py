@@ -9,7 +9,10 @@ packets after it.
 benign_arp.pcap: what a LAN does with ARP on its own: the gateway .1 asking
 for 60 hosts that all answer; 60 hosts sending gratuitous ARP (request and
 reply for their own address); a DHCP client probing 60 candidate addresses
-with sender 0.0.0.0 (RFC 5227). No sender asks for many silent addresses.
+with sender 0.0.0.0 (RFC 5227); an address passing from one device to
+another (the first, on a new address, keeps talking to the gateway). No
+sender asks for many silent addresses; no MAC asks for an address it
+claimed.
 """
 import os
 import sys
@@ -65,6 +68,14 @@ def benign(t0):
     for h in range(2, 62):  # a DHCP client probing candidate addresses
         pkts.append(who_has(t, "02:00:00:50:02:01", "0.0.0.0", NET + str(h)))
         t += 0.2
+    old, new = "02:00:00:50:03:01", "02:00:00:50:03:02"  # .230 passes from old to new
+    pkts.append(who_has(t, old, NET + "230", GW_IP))
+    pkts.append(is_at(t + 0.001, GW_MAC, GW_IP, old, NET + "230"))
+    pkts.append(who_has(t + 30, new, "0.0.0.0", NET + "230"))
+    pkts.append(who_has(t + 31, new, NET + "230", NET + "230"))
+    pkts.append(who_has(t + 32, old, NET + "231", GW_IP))
+    pkts.append(who_has(t + 33, GW_MAC, GW_IP, NET + "230"))
+    pkts.append(is_at(t + 33.001, new, NET + "230", GW_MAC, GW_IP))
     return pkts
 
 

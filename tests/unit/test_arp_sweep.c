@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "arp_packet.h"
 #include "check.h"
 #include "score/arp_sweep.h"
 
@@ -15,36 +16,16 @@
 
 static const uint8_t MAC_A[6] = { 0xc4, 0x2c, 0x03, 0x3b, 0x6c, 0xaa };
 
-/* An ARP packet: op 1 (who-has tpa, tell spa) or 2 (spa is-at sha). */
-static struct dec_packet arp(uint16_t op, const uint8_t sha[6], const char *spa, const char *tpa, uint64_t t)
-{
-	struct dec_packet p;
-	unsigned a[4], b[4];
-
-	memset(&p, 0, sizeof p);
-	sscanf(spa, "%u.%u.%u.%u", &a[0], &a[1], &a[2], &a[3]);
-	sscanf(tpa, "%u.%u.%u.%u", &b[0], &b[1], &b[2], &b[3]);
-	p.ts_us = t;
-	p.l3 = DEC_L3_ARP;
-	p.arp.op = op;
-	memcpy(p.arp.sha, sha, 6);
-	for (int i = 0; i < 4; i++) {
-		p.arp.spa[i] = (uint8_t)a[i];
-		p.arp.tpa[i] = (uint8_t)b[i];
-	}
-	return p;
-}
-
 static struct dec_packet who_has(const char *spa, const char *tpa, uint64_t t)
 {
-	return arp(1, MAC_A, spa, tpa, t);
+	return test_arp(1, MAC_A, spa, tpa, t);
 }
 
 static struct dec_packet is_at(const char *spa, const char *tpa, uint64_t t)
 {
 	static const uint8_t mac_b[6] = { 0x02, 0, 0, 0, 0, 0x0b };
 
-	return arp(2, mac_b, spa, tpa, t);
+	return test_arp(2, mac_b, spa, tpa, t);
 }
 
 static void addr(char *buf, size_t len, const char *net, unsigned host)
@@ -60,7 +41,7 @@ static void addr(char *buf, size_t len, const char *net, unsigned host)
 static void test_minimum(void)
 {
 	struct arp_sweep *s = arp_sweep_new(WINDOW, 64);
-	struct arp_sweep_finding f;
+	struct arp_finding f;
 	char tpa[32];
 
 	CHECK(s != NULL);
@@ -91,7 +72,7 @@ static void test_minimum(void)
 static void test_answered(void)
 {
 	struct arp_sweep *s = arp_sweep_new(WINDOW, 64);
-	struct arp_sweep_finding f;
+	struct arp_finding f;
 	char tpa[32];
 
 	for (unsigned i = 2; i < 102; i++) {
@@ -106,7 +87,7 @@ static void test_answered(void)
 	 * for all of them. */
 	for (unsigned i = 2; i < 42; i++) {
 		addr(tpa, sizeof tpa, "10.1.3", i);
-		struct dec_packet own = arp(1, MAC_A, tpa, "10.1.3.1", 200 * S + i);
+		struct dec_packet own = test_arp(1, MAC_A, tpa, "10.1.3.1", 200 * S + i);
 		CHECK(!arp_sweep_observe(s, &own, &f));
 	}
 	for (unsigned i = 2; i < 42; i++) {
@@ -123,7 +104,7 @@ static void test_answered(void)
 static void test_gratuitous_and_probes(void)
 {
 	struct arp_sweep *s = arp_sweep_new(WINDOW, 64);
-	struct arp_sweep_finding f;
+	struct arp_finding f;
 	char ip[32];
 
 	for (unsigned i = 1; i <= 100; i++) {
@@ -144,7 +125,7 @@ static void test_gratuitous_and_probes(void)
 static void test_majority(void)
 {
 	struct arp_sweep *s = arp_sweep_new(WINDOW, 64);
-	struct arp_sweep_finding f;
+	struct arp_finding f;
 	char tpa[32];
 
 	for (unsigned i = 1; i <= 70; i++) {
@@ -172,7 +153,7 @@ static void test_majority(void)
 static void test_pause_and_senders(void)
 {
 	struct arp_sweep *s = arp_sweep_new(WINDOW, 64);
-	struct arp_sweep_finding f;
+	struct arp_finding f;
 	static const uint8_t mac_c[6] = { 0x02, 0, 0, 0, 0, 0x0c };
 	char tpa[32];
 
@@ -186,7 +167,7 @@ static void test_pause_and_senders(void)
 		addr(tpa, sizeof tpa, "192.168.6", i);
 		uint64_t t = 5000 * S + i * S;
 		struct dec_packet q = i <= 20 ? who_has("192.168.6.250", tpa, t)
-				      : i <= 40 ? arp(1, mac_c, "192.168.6.250", tpa, t)
+				      : i <= 40 ? test_arp(1, mac_c, "192.168.6.250", tpa, t)
 						: who_has("192.168.6.250", tpa, t);
 		if (i > 40)
 			q.vlan = 7;
