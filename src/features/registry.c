@@ -76,10 +76,10 @@ const struct feat_def feat_registry[FEAT_COUNT] = {
 
 	[FEAT_HTTP_REQUEST] = { "http_request", "bool", "1 if the initiator's first data is a plain-text HTTP/1.x request (on any TCP port).", LIN, false },
 	[FEAT_HTTP_HOST_IP] = { "http_host_ip", "bool", "1 if that HTTP request's Host header is a bare IP address, not a name (with or without a port); for the categories.", LIN, false },
-	[FEAT_HTTP_BARE_IP_PAYLOAD_FWD] = { "http_bare_ip_payload_fwd", "bytes", "Payload bytes the initiator sent in a flow whose first HTTP request names its server by a bare IP address in the Host header (0 otherwise): no name was looked up, as with a router's UPnP page, a local device's API, or malware given its server's address. Not a model input yet (docs/scoring.md has the measurements).", LOG, false },
+	[FEAT_HTTP_BARE_IP_PAYLOAD_FWD] = { "http_bare_ip_payload_fwd", "bytes", "Payload bytes the initiator sent in a flow whose first HTTP request names its server by a bare IP address in the Host header (0 otherwise): no name was looked up, as with a router's UPnP page, a local device's API, or malware given its server's address.", LOG, true },
 
 	[FEAT_PROTO] = { "proto", "code", "IP protocol number (6 TCP, 17 UDP, 1 ICMP, 58 ICMPv6).", LIN, false },
-	[FEAT_PROTO_TCP] = { "proto_tcp", "bool", "1 for TCP flows.", LIN, true },
+	[FEAT_PROTO_TCP] = { "proto_tcp", "bool", "1 for TCP flows (not a model input: it is 1 exactly when proto_udp, proto_icmp and proto_other are all 0).", LIN, false },
 	[FEAT_PROTO_UDP] = { "proto_udp", "bool", "1 for UDP flows.", LIN, true },
 	[FEAT_PROTO_ICMP] = { "proto_icmp", "bool", "1 for ICMP and ICMPv6 flows.", LIN, true },
 	[FEAT_PROTO_OTHER] = { "proto_other", "bool", "1 for any other IP protocol (GRE, ESP, SCTP, ...).", LIN, true },

@@ -24,8 +24,13 @@ struct incident {
 	struct rec_incident rec;
 	uint64_t last_anomaly_us;
 	uint64_t next_update_at;        /* anomaly count at which UPDATED is sent next */
-	char peer[REC_ADDR_MAX];        /* the first peer, for the summary */
+	/* The peer and port the summary names: those most of the incident's
+	 * flows went to, by a majority vote (Boyer and Moore's: one candidate
+	 * and a counter), not simply the first: a host's first anomalous
+	 * flow may go elsewhere than the hundred that follow. */
+	char peer[REC_ADDR_MAX];
 	uint16_t first_port;
+	uint32_t peer_votes;
 	struct distinct peers, ports;
 	/* what a pattern across flows showed (evidence.h), when one did */
 	double evidence_score;
@@ -156,8 +161,9 @@ static void build_summary(struct incident *inc)
 		snprintf(r->summary, sizeof r->summary, "%s made unusual DNS lookups to %s (%s)", r->host, inc->peer,
 			 flows);
 	else if (!strcmp(r->category, "beaconing"))
-		snprintf(r->summary, sizeof r->summary, "%s keeps contacting %s at a regular rhythm (%s)",
-			 r->host, inc->peer, flows);
+		snprintf(r->summary, sizeof r->summary,
+			 "%s polled %s (%s) — possible command-and-control beaconing", r->host, inc->peer,
+			 flows);
 	else
 		snprintf(r->summary, sizeof r->summary, "%s: unusual traffic with %s on %s (%s)", r->host,
 			 peers, ports, flows);
@@ -290,6 +296,15 @@ static void add_flow(struct incident_table *t, struct rec_anomaly *a, const char
 	if (a->last_ts_us > inc->rec.last_ts_us)
 		inc->rec.last_ts_us = a->last_ts_us;
 	inc->last_anomaly_us = inc->rec.last_ts_us;
+	if (!strcmp(inc->peer, peer) && inc->first_port == a->dport) {
+		inc->peer_votes++;
+	} else if (!inc->peer_votes) {
+		snprintf(inc->peer, sizeof inc->peer, "%s", peer);
+		inc->first_port = a->dport;
+		inc->peer_votes = 1;
+	} else {
+		inc->peer_votes--;
+	}
 	distinct_add(&inc->peers, peer);
 	snprintf(port, sizeof port, "%u", a->dport);
 	distinct_add(&inc->ports, port);

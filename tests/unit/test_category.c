@@ -1,7 +1,7 @@
 /* test_category.c - the category rules tell a port scan, a sweep and a
  * peer-to-peer fan-out apart by ports per host, and name ordinary DNS
  * lookups "dns" rather than beaconing or a tunnel, from traits of all
- * the flow's DNS questions. */
+ * the flow's DNS questions, and call HTTP to a bare IP beaconing. */
 #include <string.h>
 
 #include "check.h"
@@ -91,5 +91,32 @@ int main(void)
 	CHECK(!strcmp(score_category(f, 0, -1), "dns"));
 	f[FEAT_DST_MULTICAST] = 0; /* the same to a unicast address */
 	CHECK(!strcmp(score_category(f, 0, -1), "dns_tunnel"));
+
+	/* An answered HTTP flow whose request names its server by a bare IP
+	 * (Trickbot's one POST): command and control, "beaconing". The same
+	 * request to a name, or unanswered, is not named for HTTP. */
+	fan_out(f, 1, 1);
+	f[FEAT_PROTO_UDP] = 0;
+	f[FEAT_PROTO_TCP] = 1;
+	f[FEAT_PACKETS_FWD] = 28;
+	f[FEAT_PACKETS_BWD] = 46;
+	f[FEAT_BYTES_FWD] = 2409;
+	f[FEAT_BYTES_BWD] = 58557;
+	f[FEAT_DURATION] = 8.4;
+	f[FEAT_HTTP_REQUEST] = 1;
+	f[FEAT_HTTP_HOST_IP] = 1;
+	f[FEAT_HTTP_BARE_IP_PAYLOAD_FWD] = 1304;
+	CHECK(!strcmp(score_category(f, 0, -1), "beaconing"));
+	f[FEAT_HTTP_HOST_IP] = 0;
+	f[FEAT_HTTP_BARE_IP_PAYLOAD_FWD] = 0;
+	CHECK(!strcmp(score_category(f, 0, -1), "unknown"));
+	f[FEAT_HTTP_HOST_IP] = 1;
+	f[FEAT_PACKETS_BWD] = 0;
+	CHECK(strcmp(score_category(f, 0, -1), "beaconing") != 0);
+	/* a scan's probe that happens to carry such a request stays a scan */
+	f[FEAT_PACKETS_BWD] = 1;
+	f[FEAT_PACKETS_FWD] = 2;
+	f[FEAT_HOST_DST_PORTS_10S] = 300;
+	CHECK(!strcmp(score_category(f, 0, -1), "scan"));
 	return check_exit();
 }
