@@ -1,6 +1,7 @@
 /* arp_spoof.c - a MAC that claims an address and asks who-has for it (arp_spoof.h). */
 #include "score/arp_spoof.h"
 
+#include "common/assoc.h"
 #include "common/distinct.h"
 #include "flow/flow_csv.h"
 
@@ -50,12 +51,10 @@ struct arp_spoof {
 struct arp_spoof *arp_spoof_new(uint64_t window_us, uint32_t max_addrs)
 {
 	struct arp_spoof *s = calloc(1, sizeof *s);
-	uint32_t sets = 1;
+	uint32_t sets = assoc_sets(max_addrs, WAYS);
 
 	if (!s)
 		return NULL;
-	while ((uint64_t)sets * WAYS < max_addrs && sets < (1u << 20))
-		sets <<= 1;
 	s->window_us = window_us;
 	s->nsets = sets;
 	s->addrs = calloc((size_t)sets * WAYS, sizeof *s->addrs);

@@ -1,6 +1,7 @@
 /* arp_sweep.c - who-has for many silent addresses of one /24 (arp_sweep.h). */
 #include "score/arp_sweep.h"
 
+#include "common/assoc.h"
 #include "common/distinct.h"
 #include "flow/flow_csv.h"
 
@@ -56,12 +57,10 @@ struct arp_sweep {
 struct arp_sweep *arp_sweep_new(uint64_t window_us, uint32_t max_senders)
 {
 	struct arp_sweep *s = calloc(1, sizeof *s);
-	uint32_t sets = 1;
+	uint32_t sets = assoc_sets(max_senders, WAYS);
 
 	if (!s)
 		return NULL;
-	while ((uint64_t)sets * WAYS < max_senders && sets < (1u << 20))
-		sets <<= 1;
 	s->window_us = window_us;
 	s->sender_sets = sets;
 	s->subnet_sets = sets > SENDERS_PER_SUBNET ? sets / SENDERS_PER_SUBNET : 1;

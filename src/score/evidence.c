@@ -1,6 +1,7 @@
 /* evidence.c - sweeps, password guessing and random-address floods seen across flows (evidence.h). */
 #include "score/evidence.h"
 
+#include "common/assoc.h"
 #include "common/distinct.h"
 #include "features/features.h"
 #include "flow/flow_csv.h"
@@ -73,12 +74,10 @@ struct evidence {
 struct evidence *evidence_new(uint64_t window_us, uint32_t max_keys)
 {
 	struct evidence *e = calloc(1, sizeof *e);
-	uint32_t sets = 1;
+	uint32_t sets = assoc_sets(max_keys, WAYS);
 
 	if (!e)
 		return NULL;
-	while ((uint64_t)sets * WAYS < max_keys && sets < (1u << 20))
-		sets <<= 1;
 	e->window_us = window_us;
 	e->nsets = sets;
 	e->sweeps = calloc((size_t)sets * WAYS, sizeof *e->sweeps);
