@@ -91,14 +91,22 @@ const char *score_category(const double *f, unsigned fan_in, int top_feature)
 	/* 8. Exfiltration: much more data out than in. */
 	if (f[FEAT_BYTES_FWD] >= 5e6 && f[FEAT_BYTES_FWD] > 10 * f[FEAT_BYTES_BWD])
 		return "exfiltration";
-	/* 9. Command and control over plain HTTP: the flow opens with an
+	/* 9. Connection flood: one source opening connections to one service
+	 *    faster than anything polls, 50 or more in the last 10 s (a decayed
+	 *    count), and answered: slowloris and HTTP floods hold or churn a
+	 *    server's connections. Rule 2 has the tiny, unanswered kind; pollers
+	 *    (the testbed's beacon, Empire's agent) stay under 7. After brute
+	 *    force, so password guessing at a login port keeps its name. */
+	if (answered && f[FEAT_PAIR_FLOWS_10S] >= 50)
+		return "flood";
+	/* 10. Command and control over plain HTTP: the flow opens with an
 	 *    HTTP request that names its server by a bare IP address (no DNS
 	 *    name behind it, as malware given its server's address does, and
 	 *    routers' and devices' own pages, which a baseline that has them
 	 *    does not find anomalous). Called beaconing: C2 is what polls. */
 	if (f[FEAT_HTTP_HOST_IP] > 0 && answered)
 		return "beaconing";
-	/* 10. Beaconing: a long flow of small packets at a steady rhythm, or
+	/* 11. Beaconing: a long flow of small packets at a steady rhythm, or
 	 *    the same small conversation with one service again and again. */
 	if ((f[FEAT_PACKETS_FWD] >= 8 && f[FEAT_IAT_MEAN_FWD] >= 1.0 &&
 	     f[FEAT_IAT_STD_FWD] < 0.2 * f[FEAT_IAT_MEAN_FWD] && f[FEAT_PKT_LEN_MEAN_FWD] < 400) ||

@@ -1,7 +1,8 @@
 /* test_category.c - the category rules tell a port scan, a sweep and a
  * peer-to-peer fan-out apart by ports per host, and name ordinary DNS
  * lookups "dns" rather than beaconing or a tunnel, from traits of all
- * the flow's DNS questions, and call HTTP to a bare IP beaconing. */
+ * the flow's DNS questions, and call HTTP to a bare IP beaconing unless
+ * one source opens connections to the service as fast as a flood does. */
 #include <string.h>
 
 #include "check.h"
@@ -113,6 +114,23 @@ int main(void)
 	f[FEAT_HTTP_HOST_IP] = 1;
 	f[FEAT_PACKETS_BWD] = 0;
 	CHECK(strcmp(score_category(f, 0, -1), "beaconing") != 0);
+	/* The same request from a source that opened 82 connections to this
+	 * service in the last 10 s (the testbed's slowloris, 300 connections
+	 * at once) is a connection flood, not a poller; Empire's agent polls
+	 * with at most 6.4, and 49.9 is still a poller. */
+	f[FEAT_PACKETS_BWD] = 46;
+	f[FEAT_PAIR_FLOWS_10S] = 82.4;
+	CHECK(!strcmp(score_category(f, 0, -1), "flood"));
+	f[FEAT_PAIR_FLOWS_10S] = 49.9;
+	CHECK(!strcmp(score_category(f, 0, -1), "beaconing"));
+	/* at a login port, fast repeated sessions stay password guessing */
+	f[FEAT_PAIR_FLOWS_10S] = 82.4;
+	f[FEAT_PAIR_FLOWS_300S] = 300;
+	f[FEAT_RESP_PORT_LOGIN] = 1;
+	CHECK(!strcmp(score_category(f, 0, -1), "brute_force"));
+	f[FEAT_RESP_PORT_LOGIN] = 0;
+	f[FEAT_PAIR_FLOWS_300S] = 0;
+	f[FEAT_PAIR_FLOWS_10S] = 0;
 	/* a scan's probe that happens to carry such a request stays a scan */
 	f[FEAT_PACKETS_BWD] = 1;
 	f[FEAT_PACKETS_FWD] = 2;
