@@ -343,11 +343,15 @@ static void active_append(struct flow_table *t, uint32_t i)
  * speak first has sent at least as many packets as the side that did
  * (every query has its answer; A and AAAA asked from one port need two), a
  * TCP flow closed by RST, or closed by FIN from both sides and followed by
- * one more packet (the last ACK; FIN_AFTER_CLOSE). Membership in the
- * finished list is a function of the flow's state, so no flag says it:
- * every change of that state goes through finished_update(). */
+ * one more packet (the last ACK; FIN_AFTER_CLOSE). A record with no
+ * packet yet (the next one after an active timeout) is not finished, and
+ * becomes so with its first packet. Membership in the finished list is a
+ * function of the flow's state, so no flag says it: every change of that
+ * state goes through finished_update(). */
 static bool flow_finished(const struct flow *f)
 {
+	if (!f->packets[0] && !f->packets[1])
+		return false;
 	if (f->tclass == FLOW_TO_DNS)
 		return f->packets[0] && f->packets[1] >= f->packets[0];
 	return f->tclass == FLOW_TO_TCP_CLOSED && (f->close_reason == FLOW_END_RST || (f->fin_dirs & FIN_AFTER_CLOSE));
@@ -455,8 +459,8 @@ static void end_flow(struct flow_table *t, struct flow *f, enum flow_end why)
 
 static void active_expire(struct flow_table *t, struct flow *f)
 {
-	/* the next record starts with no packets: not finished */
-	finished_update(t, index_of(t, f), flow_finished(f), false);
+	bool was_finished = flow_finished(f);
+
 	if (f->packets[0] + f->packets[1]) {
 		t->stats.ended[FLOW_END_ACTIVE]++;
 		t->on_end(f, FLOW_END_ACTIVE, t->user);
@@ -465,6 +469,8 @@ static void active_expire(struct flow_table *t, struct flow *f)
 	f->bytes[0] = f->bytes[1] = 0;
 	f->first_us = f->last_us = 0;
 	f->seg_us = t->now_us;
+	/* the next record has no packet yet: not finished (flow_finished) */
+	finished_update(t, index_of(t, f), was_finished, flow_finished(f));
 	active_unlink(t, index_of(t, f));
 	active_append(t, index_of(t, f));
 }

@@ -82,7 +82,7 @@ struct flow {
 	uint32_t hash;              /* key_hash() of key: its place in the index */
 	uint8_t init_side;          /* key side of the initiator */
 	uint8_t tclass;             /* enum flow_timeout */
-	uint8_t fin_dirs;           /* bit d: direction d sent FIN; bit 2: a packet came after both */
+	uint8_t fin_dirs;           /* bit d: direction d sent FIN; bit 2: a packet came after the close (both FINs, or RST) */
 	uint8_t close_reason;       /* FLOW_END_FIN/RST once closed, else 0 */
 };
 

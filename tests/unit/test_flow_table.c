@@ -500,6 +500,48 @@ static void test_active_timeout(void)
 	flow_table_release(&t);
 }
 
+/* A closed flow that reaches the active timeout while it lingers: its next
+ * record has no packet yet, so it leaves the finished list, and the list
+ * must stay consistent through what follows (the key restarted, the old
+ * flow idling out). Before the fix the flow was unlinked while still
+ * counting as finished, and a later unlink through its stale links left
+ * the list head on a live flow, which a full table then gave up as
+ * "finished". */
+static void test_finished_after_active_timeout(void)
+{
+	struct flow_table t;
+	struct flow_key a = key(6, 1, 1000, 200, 80), x = key(6, 2, 1001, 200, 80), n = key(6, 3, 1002, 200, 80);
+	struct flow_key x_back = key(6, 200, 80, 2, 1001), a_back = key(6, 200, 80, 1, 1000);
+	int dir;
+	bool is_new;
+
+	init(&t, 3);
+	pkt(&t, a, 0, 0x02, &dir, &is_new);
+	pkt(&t, a_back, 1, 0x12, &dir, &is_new);
+	for (uint64_t s = 200; s < 1795; s += 200)
+		pkt(&t, a, s * S, 0x10, &dir, &is_new);
+	pkt(&t, a, 1795 * S, 0x04, &dir, &is_new);          /* A reset: finished */
+	pkt(&t, x, 1795 * S + 1, 0x02, &dir, &is_new);
+	pkt(&t, x_back, 1795 * S + 2, 0x04, &dir, &is_new); /* X refused: finished */
+	pkt(&t, n, 1800 * S + 5, 0x02, &dir, &is_new);      /* A's active timeout */
+	CHECK_EQ_INT(nrecs, 1);
+	CHECK_EQ_INT(recs[0].why, FLOW_END_ACTIVE);
+	CHECK_EQ_INT(t.dhead, t.dtail);                     /* X alone is finished */
+	pkt(&t, x, 1801 * S, 0x02, &dir, &is_new);          /* X's key reused: X ends */
+	CHECK(is_new);
+	pkt(&t, x_back, 1801 * S + 1, 0x12, &dir, &is_new);
+	pkt(&t, x, 1801 * S + 2, 0x10, &dir, &is_new);
+	pkt(&t, n, 1806 * S, 0x10, &dir, &is_new);          /* A's empty record idles out */
+	CHECK_EQ_INT(t.dhead, UINT32_MAX);                  /* nothing is finished now */
+	CHECK_EQ_INT(t.dtail, UINT32_MAX);
+	pkt(&t, key(6, 4, 1003, 200, 80), 1807 * S, 0x02, &dir, &is_new);
+	pkt(&t, key(6, 5, 1004, 200, 80), 1807 * S + 1, 0x02, &dir, &is_new); /* table full */
+	CHECK_EQ_INT(t.stats.evicted[FLOW_EVICT_FINISHED], 0);
+	CHECK_EQ_INT(t.stats.evicted[FLOW_EVICT_CLOSED], 0);
+	CHECK_EQ_INT(t.stats.evicted[FLOW_EVICT_LRU], 1);
+	flow_table_release(&t);
+}
+
 static void test_no_allocation(void)
 {
 	struct flow_table t;
@@ -596,6 +638,7 @@ int main(void)
 	test_eviction_finished_first();
 	test_eviction_model();
 	test_active_timeout();
+	test_finished_after_active_timeout();
 	test_no_allocation();
 	return check_exit();
 }
