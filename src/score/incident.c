@@ -24,12 +24,13 @@ struct incident {
 	struct rec_incident rec;
 	uint64_t last_anomaly_us;
 	uint64_t next_update_at;        /* anomaly count at which UPDATED is sent next */
-	/* The peer and port the summary names: those most of the incident's
-	 * flows went to, by a majority vote (Boyer and Moore's: one candidate
-	 * and a counter), not simply the first: a host's first anomalous
-	 * flow may go elsewhere than the hundred that follow. */
+	/* The peer and port the summary names, by Boyer and Moore's majority
+	 * vote (one candidate and a counter): the pair most of the incident's
+	 * flows went to whenever one pair has a strict majority, otherwise
+	 * whichever candidate survived; not simply the first, since a host's
+	 * first anomalous flow may go elsewhere than the hundred that follow. */
 	char peer[REC_ADDR_MAX];
-	uint16_t first_port;
+	uint16_t peer_port;
 	uint32_t peer_votes;
 	struct distinct peers, ports;
 	/* what a pattern across flows showed (evidence.h), when one did */
@@ -146,7 +147,7 @@ static void build_summary(struct incident *inc)
 	else if (!strcmp(r->category, "brute_force"))
 		snprintf(r->summary, sizeof r->summary,
 			 "%s made repeated short connections to %s port %u (%s) — likely password guessing",
-			 r->host, inc->peer, inc->first_port, flows);
+			 r->host, inc->peer, inc->peer_port, flows);
 	else if (!strcmp(r->category, "dns_tunnel"))
 		snprintf(r->summary, sizeof r->summary,
 			 "%s sent unusual DNS queries to %s (%s) — possible DNS tunnelling", r->host, inc->peer, flows);
@@ -280,7 +281,7 @@ static void add_flow(struct incident_table *t, struct rec_anomaly *a, const char
 		snprintf(inc->rec.role, sizeof inc->rec.role, "%s", role);
 		snprintf(inc->rec.category, sizeof inc->rec.category, "%s", a->category);
 		snprintf(inc->peer, sizeof inc->peer, "%s", peer);
-		inc->first_port = a->dport;
+		inc->peer_port = a->dport;
 		inc->rec.first_ts_us = a->first_ts_us;
 		uint64_t h = hash_str(hash_str(FNV1A_SEED, host), a->category);
 		h ^= a->first_ts_us * 0x9e3779b97f4a7c15ull;
@@ -296,11 +297,11 @@ static void add_flow(struct incident_table *t, struct rec_anomaly *a, const char
 	if (a->last_ts_us > inc->rec.last_ts_us)
 		inc->rec.last_ts_us = a->last_ts_us;
 	inc->last_anomaly_us = inc->rec.last_ts_us;
-	if (!strcmp(inc->peer, peer) && inc->first_port == a->dport) {
+	if (!strcmp(inc->peer, peer) && inc->peer_port == a->dport) {
 		inc->peer_votes++;
 	} else if (!inc->peer_votes) {
 		snprintf(inc->peer, sizeof inc->peer, "%s", peer);
-		inc->first_port = a->dport;
+		inc->peer_port = a->dport;
 		inc->peer_votes = 1;
 	} else {
 		inc->peer_votes--;
