@@ -137,11 +137,6 @@ static struct ask *ask_of(struct addr *a, const uint8_t mac[6], bool take)
 	return q;
 }
 
-static bool is_zero(const uint8_t ip[4])
-{
-	return !(ip[0] | ip[1] | ip[2] | ip[3]);
-}
-
 /* The packet's MAC both claimed a's address and asked for it within the
  * window: describe it. */
 static bool spoofed(const struct arp_spoof *s, struct addr *a, const uint8_t mac[6], uint64_t now_us,
@@ -174,7 +169,7 @@ bool arp_spoof_observe(struct arp_spoof *s, const struct dec_packet *p, struct a
 	const struct dec_arp *a = &p->arp;
 	struct addr *x;
 
-	if (p->l3 != DEC_L3_ARP || is_zero(a->spa))
+	if (p->l3 != DEC_L3_ARP || arp_addr_is_none(a->spa))
 		return false; /* an ARP probe claims nothing and asks as nobody */
 	/* the sender claims its address (requests and replies alike) */
 	x = addr_get(s, p->vlan, a->spa, p->ts_us);
@@ -187,7 +182,7 @@ bool arp_spoof_observe(struct arp_spoof *s, const struct dec_packet *p, struct a
 	if (spoofed(s, x, a->sha, p->ts_us, ret))
 		return true;
 	/* a request for another address: the sender asks for it */
-	if (a->op != 1 || !memcmp(a->tpa, a->spa, 4) || is_zero(a->tpa))
+	if (a->op != 1 || !memcmp(a->tpa, a->spa, 4) || arp_addr_is_none(a->tpa))
 		return false;
 	x = addr_get(s, p->vlan, a->tpa, p->ts_us);
 	struct ask *q = ask_of(x, a->sha, true);

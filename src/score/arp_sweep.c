@@ -178,27 +178,18 @@ static uint32_t unanswered(const struct arp_sweep *s, const struct sender *x, co
 	return n;
 }
 
-static bool is_zero(const uint8_t ip[4])
-{
-	return !(ip[0] | ip[1] | ip[2] | ip[3]);
-}
-
-static bool is_broadcast(const uint8_t ip[4])
-{
-	return (ip[0] & ip[1] & ip[2] & ip[3]) == 0xff;
-}
 
 bool arp_sweep_observe(struct arp_sweep *s, const struct dec_packet *p, struct arp_finding *ret)
 {
 	const struct dec_arp *a = &p->arp;
 	struct sender_key k;
 
-	if (p->l3 != DEC_L3_ARP || is_zero(a->spa) || is_broadcast(a->spa))
+	if (p->l3 != DEC_L3_ARP || arp_addr_is_none(a->spa))
 		return false; /* an ARP probe (RFC 5227) claims nothing yet */
 	mark_alive(s, p->vlan, a->spa, p->ts_us);
 	/* only a request for another address asks anything: a gratuitous
 	 * announcement asks for the sender's own */
-	if (a->op != 1 || !memcmp(a->tpa, a->spa, 4) || is_zero(a->tpa) || is_broadcast(a->tpa))
+	if (a->op != 1 || !memcmp(a->tpa, a->spa, 4) || arp_addr_is_none(a->tpa))
 		return false;
 
 	memset(&k, 0, sizeof k);

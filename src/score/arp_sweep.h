@@ -40,6 +40,13 @@ struct arp_finding {
 
 struct arp_sweep;
 
+/* An ARP address that names no host: 0.0.0.0 (an ARP probe's sender,
+ * RFC 5227) or the broadcast address. Both ARP stages ignore such senders. */
+static inline bool arp_addr_is_none(const uint8_t ip[4])
+{
+	return !(ip[0] | ip[1] | ip[2] | ip[3]) || (ip[0] & ip[1] & ip[2] & ip[3]) == 0xff;
+}
+
 /* window_us: a sender quiet for this long starts again from zero, and an
  * answer counts for this long (the incident window). max_senders: senders
  * and /24s tracked at once (rounded up to a multiple of the set size).
