@@ -793,6 +793,52 @@ struct flow *flow_table_packet(struct flow_table *t, const struct flow_key *k, u
 	return flow_table_packet_at(t, &l, ts_us, ip_len, tcp_flags, ret_dir, ret_new);
 }
 
+/* Walk one list from head: its length (at most max_flows, else a cycle),
+ * or -1 when a link does not point back or the tail is not the last. */
+static long walk(const struct flow_table *t, const struct flow_link *links, uint32_t head, uint32_t tail)
+{
+	uint32_t prev = NONE;
+	long n = 0;
+
+	for (uint32_t i = head; i != NONE; prev = i, i = links[i].next) {
+		if (i >= t->opt.max_flows || links[i].prev != prev || ++n > (long)t->opt.max_flows)
+			return -1;
+	}
+	return prev == tail ? n : -1;
+}
+
+const char *flow_table_check(const struct flow_table *t)
+{
+	long active = walk(t, t->active, t->ahead, t->atail), idle = 0, finished;
+	long want_finished = 0;
+
+	if (active < 0 || (uint64_t)active != t->stats.active)
+		return "active list broken or not as long as the live flow count";
+	for (int c = 0; c < FLOW_IDLE_CLASSES; c++) {
+		long n = walk(t, t->idle, t->ihead[c], t->itail[c]);
+
+		if (n < 0)
+			return "an idle list is broken";
+		for (uint32_t i = t->ihead[c]; i != NONE; i = t->idle[i].next)
+			if (entry(t, i)->tclass != c)
+				return "a flow is on the idle list of another class";
+		idle += n;
+	}
+	if (idle != active)
+		return "the idle lists do not hold every live flow once";
+	finished = walk(t, t->finished, t->dhead, t->dtail);
+	if (finished < 0)
+		return "finished list broken";
+	for (uint32_t i = t->dhead; i != NONE; i = t->finished[i].next)
+		if (!flow_finished(entry(t, i)))
+			return "a flow on the finished list is not finished";
+	for (uint32_t i = t->ahead; i != NONE; i = t->active[i].next)
+		want_finished += flow_finished(entry(t, i));
+	if (finished != want_finished)
+		return "the finished list does not hold exactly the finished live flows";
+	return NULL;
+}
+
 void flow_table_set_end_soon(struct flow_table *t, flow_soon_fn fn)
 {
 	t->end_soon = fn;

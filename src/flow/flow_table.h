@@ -168,6 +168,11 @@ struct flow_table {
 int flow_table_init(struct flow_table *t, const struct flow_table_options *opt, size_t user_size,
 		    uint64_t seed, flow_end_fn on_end, void *user);
 void flow_table_set_end_soon(struct flow_table *t, flow_soon_fn fn);
+/* For tests: NULL when the lists agree with each other and with the flows'
+ * state (every live flow on the active list and on the idle list of its
+ * class, the finished list exactly the finished ones, links symmetric, no
+ * cycle), else what is wrong. Walks every list: O(flows). */
+const char *flow_table_check(const struct flow_table *t);
 /* Free the entries (no records are emitted; flush first). Accepts a zeroed table. */
 void flow_table_release(struct flow_table *t);
 

@@ -542,6 +542,75 @@ static void test_finished_after_active_timeout(void)
 	flow_table_release(&t);
 }
 
+/* The lists stay consistent (flow_table_check) through everything that
+ * moves flows between them: idle and active timeouts, a SYN restarting a
+ * closed key, evictions, finishing and un-finishing (an active timeout
+ * starts an empty record). Random packets of 60 keys into a table of 16
+ * with timeouts of seconds and gaps of milliseconds to 12 s. */
+static void test_lists_under_timeouts(void)
+{
+	static const uint8_t tcp_flags[] = {0x02, 0x12, 0x10, 0x10, 0x18, 0x11, 0x04};
+	static const uint32_t timeouts[FLOW_TO_MAX] = {
+		[FLOW_TO_TCP_HALF_OPEN] = 3, [FLOW_TO_TCP] = 6, [FLOW_TO_TCP_CLOSING] = 4,
+		[FLOW_TO_TCP_CLOSED] = 2, [FLOW_TO_UDP] = 5, [FLOW_TO_DNS] = 2,
+		[FLOW_TO_ICMP] = 3, [FLOW_TO_OTHER] = 5, [FLOW_TO_ACTIVE] = 8,
+	};
+	struct flow_table t;
+	struct flow_table_options o;
+	uint64_t x = 0x9e3779b97f4a7c15ull, now = 0;
+	const char *bad = NULL;
+	int dir;
+	bool n;
+
+	flow_table_options_default(&o);
+	o.max_flows = 16;
+	memcpy(o.timeout_s, timeouts, sizeof timeouts);
+	nrecs = 0;
+	CHECK_EQ_INT(flow_table_init(&t, &o, 24, 3, on_end, NULL), 0);
+	for (int i = 0; i < 200000 && !bad; i++) {
+		int id, side, kind;
+		uint8_t fl = 0;
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		id = (int)(x % 60);
+		side = (int)(x >> 8) & 1;
+		kind = id % 3;
+		if (kind == 1)
+			fl = tcp_flags[(x >> 16) % sizeof tcp_flags];
+		/* mostly milliseconds apart, sometimes seconds, rarely past every idle timeout */
+		switch ((x >> 24) % 64) {
+		case 0:
+			now += 12 * S;
+			break;
+		case 1: case 2: case 3:
+			now += ((x >> 32) % 3000) * 1000;
+			break;
+		default:
+			now += (x >> 32) % 50000;
+		}
+		{
+			struct flow_key k = key(kind == 1 ? 6 : 17, (uint8_t)id, 1000, 200, kind == 0 ? 53 : 80);
+
+			if (side)
+				k = key(kind == 1 ? 6 : 17, 200, kind == 0 ? 53 : 80, (uint8_t)id, 1000);
+			pkt(&t, k, now, fl, &dir, &n);
+		}
+		nrecs = 0; /* only the lists are checked here */
+		bad = flow_table_check(&t);
+	}
+	if (bad)
+		fprintf(stderr, "flow_table_check: %s\n", bad);
+	CHECK(bad == NULL);
+	CHECK(t.stats.ended[FLOW_END_ACTIVE] > 100 && t.stats.ended[FLOW_END_IDLE] > 1000 &&
+	      t.stats.ended[FLOW_END_EVICTED] > 1000 && t.stats.restarted > 100);
+	flow_table_flush(&t);
+	CHECK(flow_table_check(&t) == NULL);
+	CHECK_EQ_INT(t.stats.active, 0);
+	flow_table_release(&t);
+}
+
 static void test_no_allocation(void)
 {
 	struct flow_table t;
@@ -639,6 +708,7 @@ int main(void)
 	test_eviction_model();
 	test_active_timeout();
 	test_finished_after_active_timeout();
+	test_lists_under_timeouts();
 	test_no_allocation();
 	return check_exit();
 }
