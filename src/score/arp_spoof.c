@@ -22,24 +22,21 @@ struct addr_key {
 };
 _Static_assert(sizeof(struct addr_key) == 8, "addr_key must have no padding");
 
-struct claim {                   /* mac sent ARP with the address as its own */
+/* What one MAC did with the address: claimed it (sent ARP with it as its
+ * own: packets, first_us) or asked who-has it (from ip). */
+struct mac_use {
 	uint8_t mac[6];
-	uint32_t packets;
+	uint8_t ip[4];               /* asks: the address it asked from */
+	uint32_t packets;            /* claims: ARP packets sent as the address */
 	uint64_t first_us, last_us;  /* last_us 0: empty */
-};
-
-struct ask {                     /* mac asked who-has the address, from ip */
-	uint8_t mac[6];
-	uint8_t ip[4];
-	uint64_t last_us;            /* 0: empty */
 };
 
 struct addr {
 	struct addr_key key;
 	bool used;
 	uint64_t last_us;
-	struct claim claim[SLOTS];
-	struct ask ask[SLOTS];
+	struct mac_use claim[SLOTS];
+	struct mac_use ask[SLOTS];
 };
 
 struct arp_spoof {
@@ -86,7 +83,7 @@ static struct addr *addr_get(struct arp_spoof *s, uint16_t vlan, const uint8_t i
 	for (int w = 0; w < WAYS; w++) {
 		if (set[w].used && !memcmp(&set[w].key, &k, sizeof k))
 			return &set[w];
-		if (victim->used && (!set[w].used || set[w].last_us < victim->last_us))
+		if (assoc_emptier(set[w].used, set[w].last_us, victim->used, victim->last_us))
 			victim = &set[w];
 	}
 	memset(victim, 0, sizeof *victim);
@@ -101,40 +98,23 @@ static bool fresh(const struct arp_spoof *s, uint64_t then_us, uint64_t now_us)
 	return then_us && now_us <= then_us + s->window_us;
 }
 
-/* mac's claim slot, or NULL; with take, the older slot emptied for it. */
-static struct claim *claim_of(struct addr *a, const uint8_t mac[6], bool take)
+/* mac's slot among uses[SLOTS] (an address's claims or its asks), or
+ * NULL; with take, the older slot emptied for it. */
+static struct mac_use *use_of(struct mac_use *uses, const uint8_t mac[6], bool take)
 {
-	struct claim *c = &a->claim[0];
+	struct mac_use *u = &uses[0];
 
 	for (int i = 0; i < SLOTS; i++) {
-		if (a->claim[i].last_us && !memcmp(a->claim[i].mac, mac, 6))
-			return &a->claim[i];
-		if (a->claim[i].last_us < c->last_us)
-			c = &a->claim[i];
+		if (uses[i].last_us && !memcmp(uses[i].mac, mac, 6))
+			return &uses[i];
+		if (uses[i].last_us < u->last_us)
+			u = &uses[i];
 	}
 	if (!take)
 		return NULL;
-	memset(c, 0, sizeof *c);
-	memcpy(c->mac, mac, 6);
-	return c;
-}
-
-/* The same for mac's request slot. */
-static struct ask *ask_of(struct addr *a, const uint8_t mac[6], bool take)
-{
-	struct ask *q = &a->ask[0];
-
-	for (int i = 0; i < SLOTS; i++) {
-		if (a->ask[i].last_us && !memcmp(a->ask[i].mac, mac, 6))
-			return &a->ask[i];
-		if (a->ask[i].last_us < q->last_us)
-			q = &a->ask[i];
-	}
-	if (!take)
-		return NULL;
-	memset(q, 0, sizeof *q);
-	memcpy(q->mac, mac, 6);
-	return q;
+	memset(u, 0, sizeof *u);
+	memcpy(u->mac, mac, 6);
+	return u;
 }
 
 /* The packet's MAC both claimed a's address and asked for it within the
@@ -142,8 +122,8 @@ static struct ask *ask_of(struct addr *a, const uint8_t mac[6], bool take)
 static bool spoofed(const struct arp_spoof *s, struct addr *a, const uint8_t mac[6], uint64_t now_us,
 		    struct arp_finding *ret)
 {
-	const struct claim *c = claim_of(a, mac, false);
-	const struct ask *q = ask_of(a, mac, false);
+	const struct mac_use *c = use_of(a->claim, mac, false);
+	const struct mac_use *q = use_of(a->ask, mac, false);
 	char addr[REC_ADDR_MAX];
 
 	if (!c || !q || !fresh(s, c->last_us, now_us) || !fresh(s, q->last_us, now_us))
@@ -173,7 +153,7 @@ bool arp_spoof_observe(struct arp_spoof *s, const struct dec_packet *p, struct a
 		return false; /* an ARP probe claims nothing and asks as nobody */
 	/* the sender claims its address (requests and replies alike) */
 	x = addr_get(s, p->vlan, a->spa, p->ts_us);
-	struct claim *c = claim_of(x, a->sha, true);
+	struct mac_use *c = use_of(x->claim, a->sha, true);
 	if (!c->packets)
 		c->first_us = p->ts_us;
 	c->packets++;
@@ -185,7 +165,7 @@ bool arp_spoof_observe(struct arp_spoof *s, const struct dec_packet *p, struct a
 	if (a->op != 1 || !memcmp(a->tpa, a->spa, 4) || arp_addr_is_none(a->tpa))
 		return false;
 	x = addr_get(s, p->vlan, a->tpa, p->ts_us);
-	struct ask *q = ask_of(x, a->sha, true);
+	struct mac_use *q = use_of(x->ask, a->sha, true);
 	memcpy(q->ip, a->spa, 4);
 	q->last_us = p->ts_us;
 	x->last_us = p->ts_us;

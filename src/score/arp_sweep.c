@@ -92,12 +92,6 @@ static struct net24 net24_of(uint16_t vlan, const uint8_t ip[4])
 	return n;
 }
 
-/* Of two ways, the one to empty for a newcomer: a free one, else the stalest. */
-static bool emptier(bool used, uint64_t last_us, bool than_used, uint64_t than_last_us)
-{
-	return than_used && (!used || last_us < than_last_us);
-}
-
 static uint32_t seconds_of(uint64_t us)
 {
 	return (uint32_t)(us / 1000000u) + 1;
@@ -113,7 +107,7 @@ static struct subnet *subnet_get(struct arp_sweep *s, const struct net24 *n, uin
 	for (int w = 0; w < WAYS; w++) {
 		if (set[w].used && !memcmp(&set[w].key, n, sizeof *n))
 			return &set[w];
-		if (emptier(set[w].used, set[w].last_us, victim->used, victim->last_us))
+		if (assoc_emptier(set[w].used, set[w].last_us, victim->used, victim->last_us))
 			victim = &set[w];
 	}
 	if (!make)
@@ -151,7 +145,7 @@ static struct sender *sender_get(struct arp_sweep *s, const struct sender_key *k
 			victim = x;
 			break;
 		}
-		if (emptier(x->used, x->last_us, victim->used, victim->last_us))
+		if (assoc_emptier(x->used, x->last_us, victim->used, victim->last_us))
 			victim = x;
 	}
 	memset(victim, 0, sizeof *victim);
