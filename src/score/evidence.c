@@ -123,15 +123,13 @@ static struct pattern_head *take_way(void *ways, size_t size, const struct patte
 	}
 	if (h && now_us <= h->last_us + stale_us)
 		return h;
-	for (int w = 0; w < WAYS && !h; w++) {
-		struct pattern_head *x = (struct pattern_head *)((char *)ways + w * size);
-		if (!x->used)
-			h = x;
-	}
-	for (int w = 0; w < WAYS && !h; w++) {
-		struct pattern_head *x = (struct pattern_head *)((char *)ways + w * size);
-		if (!h || x->last_us < h->last_us)
-			h = x;
+	if (!h) { /* a free way, else the stalest (a stale h is reused in place) */
+		h = ways;
+		for (int w = 1; w < WAYS; w++) {
+			struct pattern_head *x = (struct pattern_head *)((char *)ways + w * size);
+			if (assoc_emptier(x->used, x->last_us, h->used, h->last_us))
+				h = x;
+		}
 	}
 	memset(h, 0, size);
 	h->used = true;

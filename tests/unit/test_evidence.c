@@ -135,6 +135,43 @@ static void test_slow_sweep(void)
 	evidence_free(e);
 }
 
+/* A full set gives up its stalest pattern, not whichever sits in its first
+ * way: with room for 4 patterns (one set), a sweep that began first but
+ * went on probing keeps its count when a fifth sweeper arrives, and the
+ * sweeper quiet for longest is the one forgotten. */
+static void test_full_set_forgets_stalest(void)
+{
+	struct evidence *e = evidence_new(WINDOW, 4);
+	struct evidence_finding f;
+	char dst[32];
+	int found_at = 0;
+
+	for (int i = 1; i <= 20; i++) {
+		snprintf(dst, sizeof dst, "10.1.2.%d", i);
+		struct flow_record r = flow("10.9.9.9", dst, 17, 40125, (uint64_t)i * S, S, 2, 0, 56);
+		CHECK(!evidence_observe(e, &r, &f));
+	}
+	for (int k = 0; k < 3; k++) { /* three more sweepers fill the set */
+		char src[32];
+
+		snprintf(src, sizeof src, "10.9.9.%d", 10 + k);
+		struct flow_record r = flow(src, "10.1.3.1", 17, 40125, (uint64_t)(21 + k) * S, S, 2, 0, 56);
+		CHECK(!evidence_observe(e, &r, &f));
+	}
+	for (int i = 21; i <= 32; i++) { /* the first sweep goes on */
+		snprintf(dst, sizeof dst, "10.1.2.%d", i);
+		struct flow_record r = flow("10.9.9.9", dst, 17, 40125, (uint64_t)(i + 3) * S, S, 2, 0, 56);
+		if (i == 22) { /* a fifth sweeper: 10.9.9.10, quiet since 21 s, makes room */
+			struct flow_record n = flow("10.9.9.20", "10.1.4.1", 17, 40125, 25 * S, S, 2, 0, 56);
+			CHECK(!evidence_observe(e, &n, &f));
+		}
+		if (evidence_observe(e, &r, &f) && !found_at)
+			found_at = i;
+	}
+	CHECK_EQ_INT(found_at, EVIDENCE_SWEEP_MIN_HOSTS);
+	evidence_free(e);
+}
+
 static void test_login_guessing(void)
 {
 	struct evidence *e = evidence_new(WINDOW, 64);
@@ -325,6 +362,7 @@ static void test_route_arp(void)
 int main(void)
 {
 	test_slow_sweep();
+	test_full_set_forgets_stalest();
 	test_login_guessing();
 	test_random_address_flood();
 	test_route();
